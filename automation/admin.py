@@ -1,0 +1,101 @@
+import json
+
+from django.contrib import admin, messages
+from django.utils.html import format_html
+
+from automation import jobs
+from automation.models import GenerationJob, JobAttempt, PromptEnhancement
+
+
+def pretty_json(value) -> str:
+    if value in (None, "", {}, []):
+        return "—"
+    return format_html(
+        '<pre style="white-space: pre-wrap; max-width: 60em">{}</pre>',
+        json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True),
+    )
+
+
+class ReadOnlyAdminMixin:
+    """History is written by the job engine, never by hand."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class JobAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = JobAttempt
+    extra = 0
+    can_delete = False
+    fields = ["number", "worker", "started_at", "finished_at", "outcome", "error", "traceback_view"]
+    readonly_fields = fields
+
+    @admin.display(description="traceback")
+    def traceback_view(self, attempt):
+        if not attempt.traceback:
+            return "—"
+        return format_html("<details><summary>show</summary><pre>{}</pre></details>", attempt.traceback)
+
+
+@admin.register(GenerationJob)
+class GenerationJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["job_id", "type", "status", "progress", "retry_count", "max_retries", "owner", "created_at", "short_error"]
+    list_filter = ["status", "type", "error_kind", "created_at"]
+    search_fields = ["job_id", "owner__username", "error", "idempotency_key"]
+    list_select_related = ["owner"]
+    date_hierarchy = "created_at"
+    actions = ["retry_selected", "cancel_selected"]
+    inlines = [JobAttemptInline]
+    fieldsets = [
+        (None, {"fields": ["job_id", "type", "status", "progress", "owner"]}),
+        ("Request", {"fields": ["params_view", "idempotency_key", "max_retries"]}),
+        ("Outcome", {"fields": ["result_view", "error", "error_kind", "retry_count"]}),
+        (
+            "Timing",
+            {"fields": ["created_at", "started_at", "completed_at", "next_attempt_at", "enqueued_at", "lease_expires_at"]},
+        ),
+    ]
+    readonly_fields = [
+        "job_id", "type", "status", "progress", "owner", "params_view", "idempotency_key", "max_retries",
+        "result_view", "error", "error_kind", "retry_count", "created_at", "started_at", "completed_at",
+        "next_attempt_at", "enqueued_at", "lease_expires_at",
+    ]  # fmt: skip
+
+    @admin.display(description="params")
+    def params_view(self, job):
+        return pretty_json(job.params)
+
+    @admin.display(description="result")
+    def result_view(self, job):
+        return pretty_json(job.result)
+
+    @admin.display(description="error")
+    def short_error(self, job):
+        return (job.error[:80] + "…") if len(job.error) > 80 else job.error
+
+    @admin.action(description="Retry selected jobs")
+    def retry_selected(self, request, queryset):
+        retried, skipped = jobs.job_retry_many(jobs=queryset, by=request.user)
+        self._report(request, "Retried", len(retried), skipped, "only failed or cancelled jobs can be retried")
+
+    @admin.action(description="Cancel selected jobs")
+    def cancel_selected(self, request, queryset):
+        cancelled, skipped = jobs.job_cancel_many(jobs=queryset, by=request.user)
+        self._report(request, "Cancelled", len(cancelled), skipped, "completed or cancelled jobs cannot be cancelled")
+
+    def _report(self, request, verb: str, changed: int, skipped: int, why: str) -> None:
+        message = f"{verb} {changed} job(s)."
+        if skipped:
+            message += f" Skipped {skipped} job(s): {why}."
+        self.message_user(request, message, messages.SUCCESS if changed else messages.WARNING)
+
+
+@admin.register(PromptEnhancement)
+class PromptEnhancementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["original_prompt", "style", "lighting", "mood", "quality", "owner", "created_at"]
+    list_filter = ["style", "lighting", "mood", "quality", "created_at"]
+    search_fields = ["original_prompt", "enhanced_prompt", "owner__username"]
+    list_select_related = ["owner"]

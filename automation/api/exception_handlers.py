@@ -1,0 +1,30 @@
+"""Errors become HTTP responses here, once, instead of in each view."""
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler
+
+from automation.exceptions import ApplicationError, JobStateError
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, JobStateError):
+        return Response({"detail": exc.message, **exc.extra}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, ApplicationError):
+        return Response({"detail": exc.message, **exc.extra}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = exception_handler(exc, context)
+    if response is not None and isinstance(exc, exceptions.Throttled):
+        # The original client matches on this text (troubleshooting table).
+        wait = int(exc.wait or 1)
+        response.data = {"detail": f"Rate limit exceeded. Try again in {wait} seconds.", "retry_after": wait}
+    return response

@@ -1,0 +1,28 @@
+from django.urls import re_path
+from rest_framework.routers import SimpleRouter
+
+from automation.api.health import HealthView
+from automation.api.jobs import JobViewSet
+from automation.api.prompts import PromptEnhanceView, PromptStylesView
+
+app_name = "automation-api"
+
+
+class OptionalSlashRouter(SimpleRouter):
+    """DESIGN.md and the original client write paths without a trailing slash
+    (`jobs/{job_id}/retry`); both spellings route, and reverse() gives the slashless one."""
+
+    def __init__(self):
+        super().__init__()
+        self.trailing_slash = "/?"
+
+
+router = OptionalSlashRouter()
+router.register("jobs", JobViewSet, basename="job")
+
+urlpatterns = [
+    re_path(r"^health/?$", HealthView.as_view(), name="health"),
+    re_path(r"^prompt/enhance/?$", PromptEnhanceView.as_view(), name="prompt-enhance"),
+    re_path(r"^prompt/styles/?$", PromptStylesView.as_view(), name="prompt-styles"),
+    *router.urls,
+]

@@ -1,0 +1,65 @@
+"""The generator registry: job type -> the code that produces that type's result.
+
+A generator does the slow work outside any transaction (provider calls), calling
+`ctx.checkpoint()` between steps, and returns an Artifact. The job engine then calls
+`artifact.save(job)` inside the same transaction that marks the job completed, so a job
+that is cancelled or taken over at the last moment leaves no half-written rows.
+"""
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Callable, Protocol
+
+if TYPE_CHECKING:
+    from automation.models import GenerationJob
+
+
+class Artifact(Protocol):
+    def save(self, job: "GenerationJob") -> dict[str, Any]:
+        """Write the generated rows for `job` and return the JSON stored as the job's result."""
+
+    def discard(self) -> None:
+        """Undo side effects outside the database (files) when the job is not completed."""
+
+
+class JobContext(Protocol):
+    job: "GenerationJob"
+
+    @property
+    def params(self) -> dict[str, Any]: ...
+
+    def checkpoint(self, progress: int | None = None) -> None:
+        """Report progress and renew the lease; raises JobAborted if the job was cancelled."""
+
+
+@dataclass(frozen=True)
+class Generator:
+    type: str
+    run: Callable[[JobContext], Artifact]
+    # Deletes this type's history older than the cutoff, in batches; returns rows deleted.
+    cleanup: Callable[[datetime, int], int] | None = None
+
+
+_registry: dict[str, Generator] = {}
+
+
+def register(generator: Generator) -> Generator:
+    _registry[generator.type] = generator
+    return generator
+
+
+def get_generator(job_type: str) -> Generator:
+    _load_builtin_generators()
+    try:
+        return _registry[job_type]
+    except KeyError:
+        raise LookupError(f"No generator is registered for job type {job_type!r}") from None
+
+
+def all_generators() -> list[Generator]:
+    _load_builtin_generators()
+    return list(_registry.values())
+
+
+def _load_builtin_generators() -> None:
+    # Imported lazily: generator modules import models, which must wait for app loading.
+    from automation.generators import prompt  # noqa: F401

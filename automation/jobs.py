@@ -1,0 +1,424 @@
+"""The job lifecycle: the only code that changes a GenerationJob's status.
+
+Every state change is a conditional UPDATE whose row count says whether we won:
+a claim only takes a pending, due job; only the worker holding the claim token can
+complete or fail it. Double delivery by the broker, two workers, a cancel racing a
+completion, or a worker resurrected after its lease expired all lose the race cleanly.
+
+The broker is only a doorbell. The database is the queue: a job the broker never saw
+(broker down at creation, Redis restarted) is enqueued again by `job_dispatch_due`.
+"""
+import hashlib
+import json
+import logging
+import os
+import random
+import socket
+import traceback
+import uuid
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any, Iterable
+
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from automation.exceptions import GenerationError, IdempotencyConflict, JobAborted, JobStateError, TransientError
+from automation.generators import Artifact, get_generator
+from automation.models import GenerationJob, JobAttempt
+
+logger = logging.getLogger(__name__)
+
+Status = GenerationJob.Status
+Outcome = JobAttempt.Outcome
+RUN_JOB_TASK = "automation.tasks.run_job"
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def request_fingerprint(*, job_type: str, params: dict[str, Any]) -> str:
+    canonical = json.dumps({"type": job_type, "params": params}, sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# --- Creating and enqueueing ---------------------------------------------------------------
+
+
+def job_create(
+    *,
+    owner,
+    job_type: str,
+    params: dict[str, Any],
+    max_retries: int | None = None,
+    idempotency_key: str = "",
+) -> tuple[GenerationJob, bool]:
+    """Store a new pending job and enqueue it after commit; returns (job, created).
+
+    With an idempotency key already used by this owner, returns the earlier job
+    (created=False), or raises IdempotencyConflict if the request differs.
+    """
+    get_generator(job_type)  # fail loudly on a type nothing can run
+    fingerprint = request_fingerprint(job_type=job_type, params=params)
+    if idempotency_key:
+        existing = _job_for_idempotency_key(owner=owner, key=idempotency_key, fingerprint=fingerprint)
+        if existing:
+            return existing, False
+    try:
+        with transaction.atomic():
+            job = GenerationJob.objects.create(
+                owner=owner,
+                type=job_type,
+                params=params,
+                max_retries=settings.STORYCORE_DEFAULT_MAX_RETRIES if max_retries is None else max_retries,
+                next_attempt_at=timezone.now(),
+                idempotency_key=idempotency_key,
+                request_fingerprint=fingerprint,
+            )
+            transaction.on_commit(partial(job_enqueue, job_id=job.job_id))
+    except IntegrityError:
+        # Two requests with the same key raced; the other one inserted first.
+        existing = _job_for_idempotency_key(owner=owner, key=idempotency_key, fingerprint=fingerprint)
+        if existing is None:
+            raise
+        return existing, False
+    return job, True
+
+
+def _job_for_idempotency_key(*, owner, key: str, fingerprint: str) -> GenerationJob | None:
+    job = GenerationJob.objects.filter(owner=owner, idempotency_key=key).first()
+    if job is not None and job.request_fingerprint != fingerprint:
+        raise IdempotencyConflict(
+            f"Idempotency-Key {key!r} was already used for a different request (job {job.job_id}). "
+            "Use a new key for a new request."
+        )
+    return job
+
+
+def job_enqueue(*, job_id: uuid.UUID) -> bool:
+    """Hand a pending job to the broker. A broker error is logged, not raised: the job
+    stays in the database and the dispatcher enqueues it later."""
+    from django_q.tasks import async_task
+
+    try:
+        async_task(RUN_JOB_TASK, str(job_id), task_name=f"job {job_id}", ack_failure=True)
+    except Exception as exc:  # the broker's client raises its own error types
+        logger.warning("Could not enqueue job %s (%s); the dispatcher will retry.", job_id, exc)
+        return False
+    GenerationJob.objects.filter(pk=job_id, status=Status.PENDING).update(enqueued_at=timezone.now())
+    return True
+
+
+def job_dispatch_due(*, limit: int = 500) -> int:
+    """Enqueue pending jobs that are due and that the broker does not hold: never
+    enqueued, retries whose backoff has passed, or enqueued long ago and never claimed."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.STORYCORE_REDISPATCH_AFTER)
+    due = (
+        GenerationJob.objects.filter(status=Status.PENDING, next_attempt_at__lte=now)
+        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale))
+        .order_by("next_attempt_at")
+        .values_list("job_id", flat=True)[:limit]
+    )
+    return sum(job_enqueue(job_id=job_id) for job_id in list(due))
+
+
+# --- Running ----------------------------------------------------------------------------
+
+
+class RunningJob:
+    """What a generator sees of its job while it runs (automation.generators.JobContext)."""
+
+    def __init__(self, job: GenerationJob):
+        self.job = job
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self.job.params
+
+    def checkpoint(self, progress: int | None = None) -> None:
+        job_checkpoint(job=self.job, progress=progress)
+
+
+def job_claim(*, job_id: uuid.UUID | str, worker: str) -> GenerationJob | None:
+    """Take a pending, due job for this worker; None if another worker, a cancel or the
+    backoff got there first. The compare-and-set makes duplicate deliveries harmless."""
+    now = timezone.now()
+    token = uuid.uuid4()
+    with transaction.atomic():
+        claimed = GenerationJob.objects.filter(pk=job_id, status=Status.PENDING, next_attempt_at__lte=now).update(
+            status=Status.PROCESSING,
+            claim_token=token,
+            started_at=now,
+            lease_expires_at=now + timedelta(seconds=settings.STORYCORE_JOB_LEASE),
+            progress=0,
+        )
+        if claimed != 1:
+            return None
+        job = GenerationJob.objects.get(pk=job_id)
+        JobAttempt.objects.create(
+            attempt_id=token,
+            job=job,
+            number=job.attempts.count() + 1,
+            worker=worker[:255],
+            started_at=now,
+        )
+    return job
+
+
+def job_checkpoint(*, job: GenerationJob, progress: int | None = None) -> None:
+    """Record progress and renew the lease; raise JobAborted if this worker lost the job."""
+    now = timezone.now()
+    changes: dict[str, Any] = {"lease_expires_at": now + timedelta(seconds=settings.STORYCORE_JOB_LEASE)}
+    if progress is not None:
+        changes["progress"] = max(0, min(99, int(progress)))
+    still_ours = _held(job).update(**changes)
+    if not still_ours:
+        raise JobAborted(f"Job {job.job_id} is no longer processing under this worker's claim.")
+    if progress is not None:
+        job.progress = changes["progress"]
+
+
+def _held(job: GenerationJob) -> QuerySet:
+    return GenerationJob.objects.filter(pk=job.pk, status=Status.PROCESSING, claim_token=job.claim_token)
+
+
+def job_complete(*, job: GenerationJob, artifact: Artifact) -> GenerationJob:
+    """Save the artifact and mark the job completed in one transaction, or neither."""
+    now = timezone.now()
+    with transaction.atomic():
+        result = artifact.save(job)
+        completed = _held(job).update(
+            status=Status.COMPLETED,
+            result=result,
+            progress=100,
+            completed_at=now,
+            error="",
+            error_kind="",
+            claim_token=None,
+            lease_expires_at=None,
+        )
+        if not completed:
+            raise JobAborted(f"Job {job.job_id} was cancelled or taken over before it could complete.")
+        _finish_attempt(job.claim_token, outcome=Outcome.COMPLETED, now=now)
+    job.refresh_from_db()
+    return job
+
+
+def job_fail(
+    *,
+    job: GenerationJob,
+    message: str,
+    kind: str,
+    retry_after: float | None = None,
+    trace: str = "",
+    outcome: str | None = None,
+) -> GenerationJob | None:
+    """Record a failed attempt: a transient one goes back to pending after a backoff while
+    retries remain; anything else fails the job now. None if this worker no longer holds it."""
+    now = timezone.now()
+    retry = kind == GenerationJob.ErrorKind.TRANSIENT and job.retry_count < job.max_retries
+    if retry:
+        delay = backoff_delay(attempt=job.retry_count, retry_after=retry_after)
+        changes = {
+            "status": Status.PENDING,
+            "retry_count": F("retry_count") + 1,
+            "next_attempt_at": now + timedelta(seconds=delay),
+            "enqueued_at": None,
+        }
+    else:
+        changes = {"status": Status.FAILED, "completed_at": now}
+    outcome = outcome or {"transient": Outcome.TRANSIENT, "permanent": Outcome.PERMANENT}.get(kind, Outcome.CRASH)
+    with transaction.atomic():
+        updated = _held(job).update(
+            error=message, error_kind=kind, claim_token=None, lease_expires_at=None, **changes
+        )
+        if not updated:
+            return None
+        _finish_attempt(job.claim_token, outcome=outcome, now=now, error=message, trace=trace)
+    job.refresh_from_db()
+    return job
+
+
+def backoff_delay(*, attempt: int, retry_after: float | None = None) -> float:
+    """Full-jitter exponential backoff (AWS architecture blog), capped; a server's
+    Retry-After is a floor, since retrying earlier is certain to be refused again."""
+    ceiling = min(settings.STORYCORE_RETRY_BACKOFF_CAP, settings.STORYCORE_RETRY_BACKOFF_BASE * 2**attempt)
+    delay = random.uniform(0, ceiling)
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, settings.STORYCORE_RETRY_BACKOFF_CAP))
+    return delay
+
+
+def _finish_attempt(token, *, outcome: str, now: datetime, error: str = "", trace: str = "") -> None:
+    JobAttempt.objects.filter(pk=token, outcome=Outcome.RUNNING).update(
+        outcome=outcome, finished_at=now, error=error, traceback=trace
+    )
+
+
+def job_run(*, job_id: uuid.UUID | str, worker: str | None = None) -> GenerationJob | None:
+    """Claim the job, run its generator and record how it ended. Never raises for a
+    generation failure: the outcome is stored on the job for the user to see."""
+    job = job_claim(job_id=job_id, worker=worker or worker_name())
+    if job is None:
+        return None
+    generator = get_generator(job.type)
+    artifact: Artifact | None = None
+    try:
+        artifact = generator.run(RunningJob(job))
+        return job_complete(job=job, artifact=artifact)
+    except JobAborted:
+        _discard(artifact)
+        _finish_attempt(job.claim_token, outcome=Outcome.CANCELLED, now=timezone.now(), error="Stopped: cancelled or taken over.")
+        return None
+    except GenerationError as exc:
+        _discard(artifact)
+        kind = GenerationJob.ErrorKind.PERMANENT if exc.permanent else GenerationJob.ErrorKind.TRANSIENT
+        retry_after = exc.retry_after if isinstance(exc, TransientError) else None
+        return job_fail(job=job, message=exc.message, kind=kind, retry_after=retry_after)
+    except DatabaseError as exc:
+        # The database blinked; the same work will likely succeed on a retry.
+        _discard(artifact)
+        return job_fail(
+            job=job,
+            message=f"Database error while generating: {exc}. The job will be retried.",
+            kind=GenerationJob.ErrorKind.TRANSIENT,
+            trace=traceback.format_exc(),
+        )
+    except Exception as exc:
+        _discard(artifact)
+        logger.exception("Job %s crashed", job.job_id)
+        return job_fail(
+            job=job,
+            message=f"Internal error: {exc!r}. This is a bug; the attempt's traceback is in the admin. "
+            "Retry the job once it is fixed.",
+            kind=GenerationJob.ErrorKind.CRASH,
+            trace=traceback.format_exc(),
+        )
+
+
+def _discard(artifact: Artifact | None) -> None:
+    discard = getattr(artifact, "discard", None)
+    if discard is not None:
+        discard()
+
+
+def job_recover_stale(*, limit: int = 500) -> int:
+    """Treat processing jobs whose lease ran out as a transient failure of a dead worker."""
+    now = timezone.now()
+    stale = GenerationJob.objects.filter(status=Status.PROCESSING, lease_expires_at__lt=now)[:limit]
+    recovered = 0
+    for job in stale:
+        failed = job_fail(
+            job=job,
+            message=f"The worker running this job stopped answering (no heartbeat for "
+            f"{settings.STORYCORE_JOB_LEASE}s; killed, timed out or lost its database connection).",
+            kind=GenerationJob.ErrorKind.TRANSIENT,
+            outcome=Outcome.LOST,
+        )
+        recovered += failed is not None
+    return recovered
+
+
+# --- Changes asked for by people ------------------------------------------------------------
+
+
+def job_retry(*, job: GenerationJob, by=None) -> GenerationJob:
+    """Put a failed or cancelled job back in the queue with a fresh retry budget."""
+    with transaction.atomic():
+        updated = GenerationJob.objects.filter(pk=job.pk, status__in=Status.RETRYABLE).update(
+            status=Status.PENDING,
+            retry_count=0,
+            next_attempt_at=timezone.now(),
+            enqueued_at=None,
+            completed_at=None,
+            progress=0,
+            result=None,
+        )
+        if not updated:
+            job.refresh_from_db()
+            raise JobStateError(
+                f"Job {job.job_id} is {job.status}; only failed or cancelled jobs can be retried."
+            )
+        transaction.on_commit(partial(job_enqueue, job_id=job.job_id))
+    job.refresh_from_db()
+    return job
+
+
+def job_cancel(*, job: GenerationJob, by=None) -> GenerationJob:
+    """Cancel a job: a pending one never starts, a processing one stops at its next
+    checkpoint (its claim is revoked now), a failed one leaves the retry queue."""
+    updated = GenerationJob.objects.filter(pk=job.pk, status__in=Status.CANCELLABLE).update(
+        status=Status.CANCELLED,
+        completed_at=timezone.now(),
+        claim_token=None,
+        lease_expires_at=None,
+    )
+    job.refresh_from_db()
+    if not updated:
+        raise JobStateError(
+            f"Job {job.job_id} is {job.status}; only pending, processing or failed jobs can be cancelled."
+        )
+    return job
+
+
+def job_retry_many(*, jobs: Iterable[GenerationJob], by=None) -> tuple[list[GenerationJob], int]:
+    """Retry each job whose state allows it; returns (retried jobs, number skipped)."""
+    retried, skipped = [], 0
+    for job in jobs:
+        try:
+            retried.append(job_retry(job=job, by=by))
+        except JobStateError:
+            skipped += 1
+    return retried, skipped
+
+
+def job_cancel_many(*, jobs: Iterable[GenerationJob], by=None) -> tuple[list[GenerationJob], int]:
+    """Cancel each job whose state allows it; returns (cancelled jobs, number skipped)."""
+    cancelled, skipped = [], 0
+    for job in jobs:
+        try:
+            cancelled.append(job_cancel(job=job, by=by))
+        except JobStateError:
+            skipped += 1
+    return cancelled, skipped
+
+
+def retry_queue_clear(*, jobs: QuerySet) -> int:
+    """Move every failed job of `jobs` to cancelled; they stay in the history."""
+    return jobs.filter(status=Status.FAILED).update(status=Status.CANCELLED, completed_at=timezone.now())
+
+
+# --- Retention -----------------------------------------------------------------------------
+
+
+def history_cleanup(*, older_than: datetime | None = None, batch_size: int | None = None) -> dict[str, int]:
+    """Delete finished jobs and generated history created before the cutoff, in batches,
+    so a large cleanup never holds one long write lock. Returns rows deleted per kind."""
+    from automation.generators import all_generators
+
+    cutoff = older_than or timezone.now() - timedelta(days=settings.STORYCORE_RETENTION_DAYS)
+    batch = batch_size or settings.STORYCORE_CLEANUP_BATCH_SIZE
+    deleted = {}
+    for generator in all_generators():
+        if generator.cleanup is not None:
+            deleted[generator.type] = generator.cleanup(cutoff, batch)
+    old_jobs = GenerationJob.objects.filter(status__in=Status.TERMINAL, created_at__lt=cutoff)
+    deleted["jobs"] = delete_in_batches(old_jobs, batch_size=batch)
+    return deleted
+
+
+def delete_in_batches(queryset: QuerySet, *, batch_size: int) -> int:
+    """Delete a queryset batch_size primary keys at a time, each batch its own transaction."""
+    total = 0
+    while True:
+        pks = list(queryset.values_list("pk", flat=True)[:batch_size])
+        if not pks:
+            return total
+        with transaction.atomic():
+            queryset.model.objects.filter(pk__in=pks).delete()
+        total += len(pks)
+
