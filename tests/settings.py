@@ -22,3 +22,6 @@ from storycore.settings import *  # noqa: E402,F401,F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORYCORE_RETRY_BACKOFF_BASE = 0.01
 STORYCORE_RETRY_BACKOFF_CAP = 0.05
+# Serve static files straight from the apps (no collectstatic step in tests).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,5 @@
+.PHONY: run test
+run:
+	bin/run
+test:
+	bin/test
