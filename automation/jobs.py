@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 Status = GenerationJob.Status
 Outcome = JobAttempt.Outcome
 RUN_JOB_TASK = "automation.tasks.run_job"
+RETRY_AFTER_MAX = 3600.0  # seconds; a longer Retry-After is more likely a bug than a plan
 
 
 def worker_name() -> str:
@@ -244,12 +245,13 @@ def job_fail(
 
 
 def backoff_delay(*, attempt: int, retry_after: float | None = None) -> float:
-    """Full-jitter exponential backoff (AWS architecture blog), capped; a server's
-    Retry-After is a floor, since retrying earlier is certain to be refused again."""
+    """Full-jitter exponential backoff (AWS architecture blog), capped. A server's
+    Retry-After is a floor even above the cap, since retrying earlier is certain to be
+    refused again and would burn a retry; it is bounded only by RETRY_AFTER_MAX."""
     ceiling = min(settings.STORYCORE_RETRY_BACKOFF_CAP, settings.STORYCORE_RETRY_BACKOFF_BASE * 2**attempt)
     delay = random.uniform(0, ceiling)
     if retry_after is not None:
-        delay = max(delay, min(retry_after, settings.STORYCORE_RETRY_BACKOFF_CAP))
+        delay = max(delay, min(retry_after, RETRY_AFTER_MAX))
     return delay
 
 

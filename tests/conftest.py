@@ -57,3 +57,14 @@ def other_client(other):
 @pytest.fixture
 def staff_client(staff):
     return token_client(staff)
+
+
+@pytest.fixture
+def broker(db):
+    """django-q2's configured broker (ORM, or Redis when REDIS_URL is set), emptied."""
+    from django_q.brokers import get_broker
+
+    broker = get_broker()
+    broker.purge_queue()
+    yield broker
+    broker.purge_queue()

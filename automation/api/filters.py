@@ -3,9 +3,17 @@ import django_filters
 from automation.models import GenerationJob
 
 
+def choice_filter(choices) -> django_filters.MultipleChoiceFilter:
+    allowed = ", ".join(value for value, _ in choices)
+    return django_filters.MultipleChoiceFilter(
+        choices=choices,
+        error_messages={"invalid_choice": f"%(value)s is not a valid choice. Allowed values: {allowed}."},
+    )
+
+
 class JobFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=GenerationJob.Status.choices)
-    type = django_filters.MultipleChoiceFilter(choices=GenerationJob.Type.choices)
+    status = choice_filter(GenerationJob.Status.choices)
+    type = choice_filter(GenerationJob.Type.choices)
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
