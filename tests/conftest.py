@@ -68,3 +68,25 @@ def broker(db):
     broker.purge_queue()
     yield broker
     broker.purge_queue()
+
+
+def pytest_sessionstart(session):
+    """In the PostgreSQL + Redis run, missing services are a failure, not a skip."""
+    if not SERVICES_REQUIRED:
+        return
+    from django.conf import settings
+
+    problems = []
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        problems.append("DATABASE_URL does not point at PostgreSQL")
+    if not settings.REDIS_URL:
+        problems.append("REDIS_URL is not set")
+    else:
+        import redis
+
+        try:
+            redis.from_url(settings.REDIS_URL).ping()
+        except redis.RedisError as exc:
+            problems.append(f"Redis at {settings.REDIS_URL} is unreachable: {exc}")
+    if problems:
+        pytest.exit("STORYCORE_REQUIRE_SERVICES=1 but " + "; ".join(problems), returncode=1)

@@ -20,6 +20,7 @@ UUID_PATTERN = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-
 
 @extend_schema(tags=["jobs"])
 class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    queryset = GenerationJob.objects.none()  # for the schema; requests use get_queryset()
     serializer_class = GenerationJobSerializer
     lookup_field = "job_id"
     lookup_value_regex = UUID_PATTERN
@@ -27,6 +28,8 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     filterset_class = JobFilter
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return GenerationJob.objects.none()
         queryset = selectors.jobs_visible_to(self.request.user)
         if self.action == "retrieve":
             queryset = queryset.prefetch_related("attempts")

@@ -7,7 +7,7 @@ completed job leaves a real PromptEnhancement row to count.
 import time
 from collections.abc import Callable
 
-from automation.generators import Generator, JobContext, _registry
+from automation.generators import Generator, JobContext, _registry, get_generator
 from automation.generators.prompt import run as run_prompt
 
 
@@ -22,7 +22,8 @@ def scripted(*steps: Callable[[JobContext], None]) -> Generator:
         step(ctx)
         return run_prompt(ctx)
 
-    return Generator(type="prompt", run=run, cleanup=_registry["prompt"].cleanup)
+    # get_generator loads the real registry first, so the real module never re-registers over us.
+    return Generator(type="prompt", run=run, cleanup=get_generator("prompt").cleanup)
 
 
 def succeed(ctx: JobContext) -> None:
