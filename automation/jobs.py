@@ -14,6 +14,7 @@ import logging
 import os
 import random
 import socket
+import threading
 import traceback
 import uuid
 from datetime import datetime, timedelta
@@ -21,7 +22,7 @@ from functools import partial
 from typing import Any, Iterable
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
@@ -270,7 +271,8 @@ def job_run(*, job_id: uuid.UUID | str, worker: str | None = None) -> Generation
     generator = get_generator(job.type)
     artifact: Artifact | None = None
     try:
-        artifact = generator.run(RunningJob(job))
+        with LeaseHeartbeat(job):
+            artifact = generator.run(RunningJob(job))
         return job_complete(job=job, artifact=artifact)
     except JobAborted:
         _discard(artifact)
@@ -300,6 +302,37 @@ def job_run(*, job_id: uuid.UUID | str, worker: str | None = None) -> Generation
             kind=GenerationJob.ErrorKind.CRASH,
             trace=traceback.format_exc(),
         )
+
+
+class LeaseHeartbeat:
+    """Renews the job's lease from a background thread while the generator runs, so a
+    single long provider call (an LLM answer, a ComfyUI render) is not mistaken for a dead
+    worker. If the worker process dies, so does this thread, and the lease runs out."""
+
+    def __init__(self, job: GenerationJob):
+        self.job = job
+        self.interval = settings.STORYCORE_JOB_LEASE / 3
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"lease-{job.job_id}", daemon=True)
+
+    def __enter__(self) -> "LeaseHeartbeat":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        try:
+            while not self._stop.wait(self.interval):
+                lease = timezone.now() + timedelta(seconds=settings.STORYCORE_JOB_LEASE)
+                if not _held(self.job).update(lease_expires_at=lease):
+                    return  # cancelled or taken over: the next checkpoint stops the generator
+        except DatabaseError:
+            logger.warning("Lease heartbeat for job %s failed; the next checkpoint will retry.", self.job.job_id)
+        finally:
+            connection.close()  # this thread's own connection
 
 
 def _discard(artifact: Artifact | None) -> None:

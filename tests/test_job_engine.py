@@ -233,3 +233,24 @@ def test_dispatcher_enqueues_again_a_job_the_broker_lost(db, owner_client, setti
     GenerationJob.objects.filter(pk=lost.pk).update(enqueued_at=timezone.now() - timedelta(seconds=61))
 
     assert jobs.job_dispatch_due() == 1
+
+
+def test_a_long_step_without_checkpoints_keeps_its_lease(transactional_db, owner_client, settings, use_generator):
+    # One provider call longer than the lease must not look like a dead worker.
+    settings.STORYCORE_JOB_LEASE = 0.6
+    leases = []
+
+    def long_call(ctx):
+        import time
+
+        time.sleep(1.5)
+        leases.append(GenerationJob.objects.values_list("lease_expires_at", flat=True).get(pk=ctx.job.pk))
+
+    use_generator(fake.scripted(long_call))
+    job = create_job(owner_client)
+    started = timezone.now()
+    job = run_job(job.job_id)
+
+    assert job.status == "completed"
+    assert leases[0] > started + timedelta(seconds=1.5)  # renewed while the step ran
+    assert jobs.job_recover_stale() == 0

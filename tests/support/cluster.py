@@ -41,10 +41,15 @@ class Cluster:
         self._signal(signal.SIGKILL)
 
     def stop(self) -> None:
+        """Graceful stop, as Ctrl-C would: SIGTERM to the guard only, which stops its own
+        workers; then SIGKILL for anything left in the group."""
         if self.process and self.process.poll() is None:
-            self._signal(signal.SIGTERM, wait=15)
-            if self.process.poll() is None:
-                self._signal(signal.SIGKILL)
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                pass
+        self._signal(signal.SIGKILL, wait=5)
         self._log.close()
 
     def _signal(self, sig: int, wait: float = 10) -> None:
