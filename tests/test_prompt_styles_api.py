@@ -125,6 +125,8 @@ def test_a_user_cannot_change_a_global_style(db, owner_client, staff_client):
     style_id = create_style(staff_client, name="house-style", is_global=True)["id"]
     assert owner_client.get(f"{CUSTOM_URL}/{style_id}").status_code == 200
     assert owner_client.patch(f"{CUSTOM_URL}/{style_id}", {"label": "x"}, format="json").status_code == 403
+    # Refused before validation: bad data does not turn the 403 into a 400.
+    assert owner_client.patch(f"{CUSTOM_URL}/{style_id}", {"template": "x"}, format="json").status_code == 403
     assert owner_client.delete(f"{CUSTOM_URL}/{style_id}").status_code == 403
     assert PromptStyle.objects.get().label == MOODY["label"]
 

@@ -118,3 +118,11 @@ def test_seed_must_be_a_non_negative_32_bit_number(db, owner_client):
         response = owner_client.post(ENHANCE_URL, {"base_prompt": "x", "seed": seed}, format="json")
         assert response.status_code == 400
         assert "seed" in response.data
+
+
+@pytest.mark.parametrize("base_prompt", ["{|}", "{}", "__../secrets__", "${undefined}"])
+def test_it_rejects_templates_that_cannot_give_a_prompt(db, owner_client, base_prompt):
+    response = owner_client.post(ENHANCE_URL, {"base_prompt": base_prompt}, format="json")
+    assert response.status_code == 400
+    assert "base_prompt" in response.data
+    assert not GenerationJob.objects.exists()

@@ -2,14 +2,15 @@
 from datetime import datetime, time
 
 import django_filters
-from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, viewsets
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.throttling import ScopedRateThrottle
@@ -176,6 +177,13 @@ class PromptStyleSerializer(serializers.ModelSerializer):
         return attrs
 
 
+class CanChangeStyle(BasePermission):
+    """Anyone who can see a style may read it; only its owner or staff may change it."""
+
+    def has_object_permission(self, request, view, obj: PromptStyle) -> bool:
+        return request.method in SAFE_METHODS or request.user.is_staff or obj.owner_id == request.user.pk
+
+
 @extend_schema(tags=["prompt"])
 class PromptStyleViewSet(viewsets.ModelViewSet):
     """Your prompt styles (private), and global ones published by staff.
@@ -184,26 +192,28 @@ class PromptStyleViewSet(viewsets.ModelViewSet):
 
     # For the schema generator, which has no user to build the real queryset with.
     queryset = PromptStyle.objects.none()
+    permission_classes = [IsAuthenticated, CanChangeStyle]
     serializer_class = PromptStyleSerializer
     pagination_class = StandardPagination
 
     def get_queryset(self):
         return styles_manageable_by(self.request.user).order_by("name", "id")
 
-    def _check_can_change(self, style: PromptStyle) -> None:
-        if not self.request.user.is_staff and style.owner_id != self.request.user.pk:
-            raise PermissionDenied
+    def _save(self, serializer, **extra) -> None:
+        try:
+            with transaction.atomic():
+                serializer.save(**extra)
+        except IntegrityError:
+            # Two requests raced past validation with the same name; the constraint caught it.
+            name = serializer.validated_data.get("name", getattr(serializer.instance, "name", ""))
+            raise serializers.ValidationError({"name": [f'A style named "{name}" already exists; choose another name.']})
 
     def perform_create(self, serializer):
-        serializer.save(owner=self.request.user)
+        self._save(serializer, owner=self.request.user)
 
     def perform_update(self, serializer):
-        self._check_can_change(serializer.instance)
-        serializer.save()
+        self._save(serializer)
 
-    def perform_destroy(self, instance):
-        self._check_can_change(instance)
-        instance.delete()
 
 
 # --- History ---------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from dynamicprompts.wildcards import WildcardManager
 SEED_MAX = 2**32 - 1
 # Draw this many candidates per wanted variant when looking for distinct ones.
 DRAWS_PER_VARIANT = 10
+EMPTY_EXPANSION = "The prompt expands to nothing; give it some text outside the {a|b} choices."
 WILDCARD = re.compile(r"__([^_\s](?:[^\s]*?[^_\s])?)__")
 
 
@@ -47,18 +48,27 @@ def check_template(text: str) -> None:
     if not is_dynamic(text):
         return
     manager = wildcard_manager()
-    unknown = [name for name in dict.fromkeys(WILDCARD.findall(text)) if not list(manager.get_values(name))]
+    unknown = [name for name in dict.fromkeys(WILDCARD.findall(text)) if not _known_wildcard(manager, name)]
     if unknown:
         names = ", ".join(f"__{name}__" for name in unknown)
         available = ", ".join(f"__{name}__" for name in wildcard_names())
         raise TemplateError(f"Unknown wildcard {names}. Available wildcards: {available}.")
     try:
-        RandomPromptGenerator(wildcard_manager=manager, seed=0).generate(text, 1)
+        draws = RandomPromptGenerator(wildcard_manager=manager, seed=0).generate(text, DRAWS_PER_VARIANT)
     except Exception as exc:  # pyparsing reports syntax errors with its own exception types
         raise TemplateError(
             f"The prompt's {{a|b}} / __wildcard__ syntax cannot be read ({exc}). "
-            "Check that every '{' has its '}'."
+            "Check that every '{' has its '}' and that '__' only wraps a wildcard name."
         ) from exc
+    if not any(draw.strip() for draw in draws):
+        raise TemplateError(EMPTY_EXPANSION)
+
+
+def _known_wildcard(manager: WildcardManager, name: str) -> bool:
+    # dynamicprompts refuses path tricks itself, but logs a traceback for each; skip them here.
+    if ".." in name or name.startswith("/"):
+        return False
+    return bool(list(manager.get_values(name)))
 
 
 def new_seed() -> int:
@@ -75,5 +85,5 @@ def expand(text: str, *, count: int, seed: int) -> list[str]:
     draws = generator.generate(text, count * DRAWS_PER_VARIANT)
     distinct = list(dict.fromkeys(draw.strip() for draw in draws if draw.strip()))
     if not distinct:
-        raise TemplateError("The prompt expands to nothing; give it some text outside the {a|b} choices.")
+        raise TemplateError(EMPTY_EXPANSION)
     return [distinct[i % len(distinct)] for i in range(count)]
