@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from automation import jobs
-from automation.models import GenerationJob, JobAttempt, PromptEnhancement
+from automation.models import GenerationJob, JobAttempt, PromptEnhancement, PromptStyle
 
 
 def pretty_json(value) -> str:
@@ -95,7 +95,32 @@ class GenerationJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(PromptEnhancement)
 class PromptEnhancementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["original_prompt", "style", "lighting", "mood", "quality", "owner", "created_at"]
-    list_filter = ["style", "lighting", "mood", "quality", "created_at"]
+    list_display = ["original_prompt", "style", "lighting", "mood", "quality", "camera", "variant_count", "owner", "created_at"]
+    list_filter = ["style", "lighting", "mood", "quality", "provider", "created_at"]
     search_fields = ["original_prompt", "enhanced_prompt", "owner__username"]
     list_select_related = ["owner"]
+    date_hierarchy = "created_at"
+    fields = [
+        "owner", "job", "created_at", "original_prompt", "enhanced_prompt", "negative_prompt", "style", "lighting",
+        "mood", "quality", "camera", "provider", "variant_count", "seed", "result_view",
+    ]  # fmt: skip
+    readonly_fields = fields
+
+    @admin.display(description="result")
+    def result_view(self, enhancement):
+        return pretty_json(enhancement.result)
+
+
+@admin.register(PromptStyle)
+class PromptStyleAdmin(admin.ModelAdmin):
+    """User styles are editable here; the model's clean() applies the same rules as the API."""
+
+    list_display = ["name", "label", "category", "is_global", "owner", "updated_at"]
+    list_filter = ["is_global", "category"]
+    search_fields = ["name", "label", "description", "owner__username"]
+    list_select_related = ["owner"]
+    fields = ["name", "label", "category", "description", "template", "negative", "is_global", "owner"]
+    raw_id_fields = ["owner"]
+
+    def get_changeform_initial_data(self, request):
+        return {"owner": request.user.pk, **super().get_changeform_initial_data(request)}

@@ -164,6 +164,12 @@ STORYCORE_COMFYUI_CHECKPOINT = envstr("STORYCORE_COMFYUI_CHECKPOINT", "sd_xl_bas
 STORYCORE_COMFYUI_TIMEOUT = envfloat("STORYCORE_COMFYUI_TIMEOUT", 300.0, minimum=0.1)
 STORYCORE_COMFYUI_WORKFLOW = envstr("STORYCORE_COMFYUI_WORKFLOW")
 
+# Prompt enhancement: the folder of __wildcard__ files (one value per line, *.txt; a
+# sub-folder gives __folder/name__). Defaults to the files shipped with the app.
+STORYCORE_PROMPT_WILDCARDS_DIR = Path(
+    envstr("STORYCORE_PROMPT_WILDCARDS_DIR", str(BASE_DIR / "automation" / "catalog" / "data" / "wildcards"))
+)
+
 # --- REST API ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

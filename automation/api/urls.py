@@ -3,7 +3,7 @@ from rest_framework.routers import SimpleRouter
 
 from automation.api.health import HealthView
 from automation.api.jobs import JobViewSet
-from automation.api.prompts import PromptEnhanceView, PromptStylesView
+from automation.api.prompts import PromptEnhanceView, PromptHistoryView, PromptStylesView, PromptStyleViewSet
 
 app_name = "automation-api"
 
@@ -19,10 +19,12 @@ class OptionalSlashRouter(SimpleRouter):
 
 router = OptionalSlashRouter()
 router.register("jobs", JobViewSet, basename="job")
+router.register("prompt/styles/custom", PromptStyleViewSet, basename="prompt-style")
 
 urlpatterns = [
     re_path(r"^health/?$", HealthView.as_view(), name="health"),
     re_path(r"^prompt/enhance/?$", PromptEnhanceView.as_view(), name="prompt-enhance"),
     re_path(r"^prompt/styles/?$", PromptStylesView.as_view(), name="prompt-styles"),
+    re_path(r"^prompt/history/?$", PromptHistoryView.as_view(), name="prompt-history"),
     *router.urls,
 ]

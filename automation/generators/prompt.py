@@ -1,49 +1,130 @@
-"""Prompt enhancement: base prompt + style, lighting, mood and quality -> prompt and negative."""
+"""Prompt enhancement: base prompt + style, lighting, mood, camera and quality -> an
+enhanced prompt and a negative prompt for ComfyUI / Stable Diffusion, with variants."""
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from automation.catalog import prompt_catalog
+from automation.exceptions import PermanentError
 from automation.generators import Generator, JobContext, register
+from automation.generators.prompt_tags import keys, split_tags, unique
+from automation.generators.prompt_variants import SEED_MAX, TemplateError, expand, new_seed
+from automation.models.prompts import PROMPT_PLACEHOLDER
 
 
-def split_tags(text: str) -> list[str]:
-    return [tag.strip() for tag in text.split(",") if tag.strip()]
+def _vocabulary_entry(kind: str, name: str) -> dict[str, Any]:
+    vocabulary = prompt_catalog()[kind]
+    try:
+        return vocabulary[name]
+    except KeyError:
+        raise PermanentError(f'Unknown {kind} "{name}". Allowed values: {", ".join(vocabulary)}.') from None
 
 
-def unique(tags: list[str], *, exclude: set[str] = frozenset()) -> list[str]:
-    """Tags in first-seen order, without repeats (case-insensitive) or excluded ones."""
-    seen = {tag.lower() for tag in exclude}
-    kept = []
-    for tag in tags:
-        if tag.lower() not in seen:
-            seen.add(tag.lower())
-            kept.append(tag)
-    return kept
+def _style_parts(template: str, base_prompt: str) -> tuple[list[str], str, list[str]]:
+    """The style's tags before the base prompt, the segment holding it, the tags after.
+
+    The segment with {prompt} is kept whole, so a template such as "a photo of {prompt},
+    35mm" gives "a photo of <base prompt>" rather than splitting the base prompt off."""
+    segments = split_tags(template)
+    at = next(i for i, segment in enumerate(segments) if PROMPT_PLACEHOLDER in segment)
+    return segments[:at], segments[at].replace(PROMPT_PLACEHOLDER, base_prompt), segments[at + 1 :]
 
 
-def enhance(*, base_prompt: str, style: str, lighting: str, mood: str, quality: str) -> dict[str, Any]:
-    catalog = prompt_catalog()
-    style_entry = catalog["styles"][style]
-    quality_entry = catalog["quality"][quality]
-    before, _, after = style_entry["template"].partition("{prompt}")
-    style_tags = unique(split_tags(before) + split_tags(after))
-    lighting_tags = unique(catalog["lighting"][lighting]["tags"], exclude=set(style_tags))
-    mood_tags = unique(catalog["moods"][mood]["tags"], exclude=set(style_tags + lighting_tags))
-    quality_tags = unique(quality_entry["tags"], exclude=set(style_tags + lighting_tags + mood_tags))
-    # The base prompt stays verbatim, in the place the style template gives it.
-    parts = split_tags(before) + [base_prompt.strip()] + unique(split_tags(after)) + lighting_tags + mood_tags + quality_tags
-    negative = unique(split_tags(style_entry["negative"]) + split_tags(quality_entry["negative"]))
+def enhance(
+    *,
+    base_prompt: str,
+    style: str,
+    lighting: str,
+    mood: str,
+    quality: str,
+    camera: str | None = None,
+    add_negative: bool = True,
+    add_style_tags: bool = True,
+    owner=None,
+) -> dict[str, Any]:
+    """Enhance one base prompt (taken verbatim; no {a|b} expansion here).
+
+    `style` may name a user style visible to `owner`. Added tags are deduplicated in a
+    stable order against each other and against the base prompt's own tags; an unknown
+    name raises PermanentError listing the allowed values."""
+    from automation.prompt_styles import find_style, style_names_for
+
+    style_def = find_style(name=style, owner=owner)
+    if style_def is None:
+        allowed = style_names_for(owner) if owner is not None else list(prompt_catalog()["styles"])
+        raise PermanentError(f'Unknown style "{style}". Allowed values: {", ".join(allowed)}.')
+    lighting_entry = _vocabulary_entry("lighting", lighting)
+    mood_entry = _vocabulary_entry("moods", mood)
+    quality_entry = _vocabulary_entry("quality", quality)
+    camera_entry = _vocabulary_entry("camera", camera) if camera else {"tags": []}
+
+    subject = base_prompt.strip()
+    used = keys(split_tags(subject))
+    before, after = [], []
+    if add_style_tags:
+        before, subject, after = _style_parts(style_def.template, subject)
+        before = unique(before, exclude=used)
+        after = unique(after, exclude=used | keys(before))
+    style_tags = before + after
+    used |= keys(style_tags)
+
+    added = {}
+    for kind, entry in (("camera", camera_entry), ("lighting", lighting_entry), ("mood", mood_entry), ("quality", quality_entry)):
+        added[kind] = unique(entry["tags"], exclude=used)
+        used |= keys(added[kind])
+
+    negative = []
+    if add_negative:
+        negative = unique(split_tags(style_def.negative) + split_tags(quality_entry["negative"]))
+
+    parts = before + [subject] + after + added["camera"] + added["lighting"] + added["mood"] + added["quality"]
     return {
         "original_prompt": base_prompt,
         "enhanced_prompt": ", ".join(parts),
         "negative_prompt": ", ".join(negative),
         "style_tags": style_tags,
-        "lighting_tags": lighting_tags,
-        "mood_tags": mood_tags,
-        "quality_tags": quality_tags,
-        "settings": quality_entry["settings"],
+        "lighting_tags": added["lighting"],
+        "mood_tags": added["mood"],
+        "quality_tags": added["quality"],
+        "camera_tags": added["camera"],
+        "settings": dict(quality_entry["settings"]),
     }
+
+
+def enhance_request(*, params: dict[str, Any], owner=None, checkpoint=None) -> dict[str, Any]:
+    """A prompt/enhance request: expand the base prompt into its variants and enhance each.
+
+    The result has the single-prompt shape for the first variant; with variants > 1 it
+    adds `variants`, one full result per variant. Each variant carries a seed (the request's
+    seed + its index), reproducible and usable as the sampler seed."""
+    provider = params.get("provider", "builtin")
+    if provider != "builtin":
+        raise PermanentError(f'Prompt provider "{provider}" is not available; use "builtin".')
+    count = params.get("variants", 1)
+    seed = params.get("seed")
+    if seed is None:
+        seed = new_seed()
+    try:
+        prompts = expand(params["base_prompt"], count=count, seed=seed)
+    except TemplateError as exc:
+        raise PermanentError(str(exc)) from exc
+
+    options = {key: params[key] for key in ("style", "lighting", "mood", "quality")}
+    options.update(camera=params.get("camera"), add_negative=params.get("add_negative", True),
+                   add_style_tags=params.get("add_style_tags", True))
+    results = []
+    for index, prompt in enumerate(prompts):
+        result = enhance(base_prompt=prompt, owner=owner, **options)
+        result.update(original_prompt=params["base_prompt"], expanded_prompt=prompt, seed=(seed + index) % (SEED_MAX + 1))
+        results.append({"index": index, **result})
+        if checkpoint is not None:
+            checkpoint(int(100 * (index + 1) / len(prompts)))
+
+    first = {key: value for key, value in results[0].items() if key != "index"}
+    first["provider"] = provider
+    if count > 1:
+        first["variants"] = results
+    return first
 
 
 @dataclass
@@ -64,21 +145,18 @@ class PromptArtifact:
             lighting=self.params["lighting"],
             mood=self.params["mood"],
             quality=self.params["quality"],
+            camera=self.params.get("camera") or "",
+            provider=self.result["provider"],
+            variant_count=len(self.result.get("variants", [])) or 1,
+            seed=self.result["seed"],
             result=self.result,
         )
         return self.result
 
 
 def run(ctx: JobContext) -> PromptArtifact:
-    params = ctx.params
-    result = enhance(
-        base_prompt=params["base_prompt"],
-        style=params["style"],
-        lighting=params["lighting"],
-        mood=params["mood"],
-        quality=params["quality"],
-    )
-    return PromptArtifact(params=params, result=result)
+    result = enhance_request(params=ctx.params, owner=ctx.job.owner, checkpoint=ctx.checkpoint)
+    return PromptArtifact(params=ctx.params, result=result)
 
 
 def cleanup(cutoff: datetime, batch_size: int) -> int:

@@ -1,5 +1,5 @@
 """The app's tables, one module per area; import them from `automation.models`."""
 from automation.models.jobs import GenerationJob, JobAttempt
-from automation.models.prompts import PromptEnhancement
+from automation.models.prompts import PromptEnhancement, PromptStyle
 
-__all__ = ["GenerationJob", "JobAttempt", "PromptEnhancement"]
+__all__ = ["GenerationJob", "JobAttempt", "PromptEnhancement", "PromptStyle"]
