@@ -9,8 +9,10 @@ from automation.models import PromptEnhancement
 
 
 def prompt_history_for(user) -> QuerySet[PromptEnhancement]:
-    """The caller's own enhancements, newest first (staff too: they browse all in the admin)."""
-    return PromptEnhancement.objects.filter(owner=user).select_related("job").order_by("-created_at", "-id")
+    """Enhancements the user may see, newest first: their own, or everyone's for staff
+    (DESIGN.md: staff see all). Deleting stays limited to one's own."""
+    history = PromptEnhancement.objects.select_related("job").order_by("-created_at", "-id")
+    return history if user.is_staff else history.filter(owner=user)
 
 
 def prompt_history_delete(*, owner, before: datetime | None = None) -> int:

@@ -46,9 +46,11 @@ def test_it_filters_by_style(db, owner_client):
     assert [entry["original_prompt"] for entry in results] == ["b"]
 
 
-def test_staff_see_only_their_own_history_here(db, owner_client, staff_client):
+def test_staff_see_everyones_history_but_delete_only_their_own(db, owner_client, staff_client):
     make_history(owner_client, "owner's")
-    assert staff_client.get(HISTORY_URL).data["count"] == 0
+    assert staff_client.get(HISTORY_URL).data["count"] == 1
+    assert staff_client.delete(HISTORY_URL).data == {"count": 0}
+    assert PromptEnhancement.objects.count() == 1
 
 
 def test_delete_removes_only_the_callers_history(db, owner_client, other_client):
