@@ -64,9 +64,28 @@ def test_it_accepts_snake_case_and_fills_defaults(db, owner_client):
     params = response.data["params"]
     assert params["character_name"] == "mage-7"
     assert params["grid_size"] == "3x3"
-    assert params["provider"] == "builtin"
-    assert isinstance(params["seed"], int)
+    assert params["outfits"] == ["casual"]
     assert (params["width"], params["height"]) == (768, 768)  # the "standard" quality's size
+    grid = run_job(response.data["job_id"]).result
+    assert grid["provider"] == "builtin"
+    assert grid["total_panels"] == 9
+
+
+def test_without_a_seed_each_job_gets_its_own(db, owner_client):
+    first = run_job(owner_client.post(GENERATE_URL, ORIGINAL_EXAMPLE, format="json").data["job_id"]).result
+    second = run_job(owner_client.post(GENERATE_URL, ORIGINAL_EXAMPLE, format="json").data["job_id"]).result
+    assert isinstance(first["seed"], int) and first["seed"] != second["seed"]
+    assert [p["seed"] for p in first["panels"]] == [first["seed"] + i for i in range(9)]
+
+
+def test_a_repeated_idempotency_key_returns_the_same_job(db, owner_client):
+    headers = {"HTTP_IDEMPOTENCY_KEY": "grid-request-1"}
+    first = owner_client.post(GENERATE_URL, ORIGINAL_EXAMPLE, format="json", **headers)
+    again = owner_client.post(GENERATE_URL, ORIGINAL_EXAMPLE, format="json", **headers)
+    assert first.status_code == again.status_code == 202
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.data["job_id"] == first.data["job_id"]
+    assert GenerationJob.objects.count() == 1
 
 
 def test_it_waits_for_the_result_when_asked(db, owner_client, settings):

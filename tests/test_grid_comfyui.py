@@ -211,3 +211,19 @@ def test_cancelling_mid_grid_interrupts_comfyui_and_keeps_nothing(owner_client, 
     assert stored_files(comfy_settings.MEDIA_ROOT) == []
     assert job.attempts.get().outcome == "cancelled"
     assert GenerationJob.objects.get(pk=job.pk).result is None
+
+
+def test_a_retry_after_a_refused_connection_completes_once_comfyui_is_up(db, owner_client, comfy_settings):
+    comfy_settings.STORYCORE_COMFYUI_URL = f"http://127.0.0.1:{free_port()}"
+    job_id = create(owner_client, seed=None, max_retries=1)
+    assert run_job(job_id).status == "pending"
+
+    with ComfyUIStandIn() as comfy:
+        comfy_settings.STORYCORE_COMFYUI_URL = comfy.url
+        GenerationJob.objects.filter(pk=job_id).update(next_attempt_at=GenerationJob.objects.get(pk=job_id).created_at)
+        job = run_job(job_id)
+
+    assert job.status == "completed", job.error
+    seed = job.result["seed"]
+    assert [nodes_of(b, "KSampler")[0]["inputs"]["seed"] for b in comfy.accepted] == [seed + i for i in range(9)]
+    assert len(stored_files(comfy_settings.MEDIA_ROOT)) == 10

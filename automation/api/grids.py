@@ -1,6 +1,4 @@
 """Character grid endpoints: create a grid job, read grids, serve their images."""
-import random
-
 from django.conf import settings
 from django.http import FileResponse, Http404
 from drf_spectacular.types import OpenApiTypes
@@ -67,7 +65,8 @@ class GridGenerateSerializer(AliasedInputMixin, StrictFieldsMixin, JobOptionsMix
     mood = VocabularyField(choices=sorted(prompt_catalog()["moods"]), default=grid_catalog()["defaults"]["mood"])
     quality = VocabularyField(choices=sorted(prompt_catalog()["quality"]), default=grid_catalog()["defaults"]["quality"])
     seed = serializers.IntegerField(
-        min_value=0, max_value=SEED_MAX, required=False, help_text="Same seed, same plan and images; random if omitted."
+        min_value=0, max_value=SEED_MAX, required=False, allow_null=True,
+        help_text="Same seed, same plan and images; derived from the job id if omitted.",
     )
     width = serializers.IntegerField(
         min_value=DIMENSION_MIN, max_value=DIMENSION_MAX, required=False,
@@ -109,9 +108,10 @@ class GridGenerateSerializer(AliasedInputMixin, StrictFieldsMixin, JobOptionsMix
         sampler = prompt_catalog()["quality"][attrs["quality"]].get("settings", {})
         attrs.setdefault("width", int(sampler.get("width", 512)))
         attrs.setdefault("height", int(sampler.get("height", 512)))
-        # Decided now and stored in the job's params, so a retry plans and renders the same grid.
-        attrs.setdefault("seed", random.randint(0, SEED_MAX - 16))
-        attrs.setdefault("provider", settings.STORYCORE_IMAGE_PROVIDER)
+        if attrs.get("seed") is None:
+            attrs.pop("seed", None)
+        # No default seed or provider here: a seed picked at random would make a replayed
+        # Idempotency-Key request look different. The job derives both when it runs.
         return attrs
 
 

@@ -25,6 +25,8 @@ from automation.providers import contact_sheet
 from automation.providers.comfyui import ComfyUIClient, PanelRequest
 
 PROVIDERS = ("builtin", "comfyui")
+# Derived seeds stay below 2**31 - 16, so seed + panel index fits every sampler's range.
+SEED_RANGE = 2**31 - 16
 
 
 @dataclass(frozen=True)
@@ -217,16 +219,27 @@ def grid_as_dict(grid, panels, *, absolute: Callable[[str], str] = lambda path: 
     }
 
 
+def resolved_params(ctx: JobContext) -> dict[str, Any]:
+    """The job's params with a seed and provider: a seed derived from the job id when
+    none was given (the same on every retry of the job, different between jobs), and
+    STORYCORE_IMAGE_PROVIDER when the request named no provider."""
+    params = dict(ctx.params)
+    if params.get("seed") is None:
+        params["seed"] = ctx.job.job_id.int % SEED_RANGE
+    params["provider"] = params.get("provider") or settings.STORYCORE_IMAGE_PROVIDER
+    return params
+
+
 def run(ctx: JobContext) -> GridArtifact:
-    params = ctx.params
-    provider = params.get("provider") or settings.STORYCORE_IMAGE_PROVIDER
+    params = resolved_params(ctx)
+    provider = params["provider"]
     rows, cols, specs = plan_grid(params)
     ctx.checkpoint(1)
     bundle_id = uuid.uuid4()
     files = StoredFiles()
     try:
         render = _render_comfyui if provider == "comfyui" else _render_builtin
-        panel_files, images, tile = render(ctx, bundle_id=bundle_id, specs=specs, files=files)
+        panel_files, images, tile = render(ctx, params=params, bundle_id=bundle_id, specs=specs, files=files)
         sheet = contact_sheet.compose_sheet(
             title=f"{params['character_name']} — {params['grid_size']} character sheet",
             subtitle=f"{params['style']} · {params['lighting']} lighting · seed {params['seed']} · {provider}",
@@ -258,7 +271,7 @@ def run(ctx: JobContext) -> GridArtifact:
 Rendered = tuple[list[str], list[Image.Image], tuple[int, int]]
 
 
-def _render_builtin(ctx: JobContext, *, bundle_id: uuid.UUID, specs: list[PanelSpec], files: StoredFiles) -> Rendered:
+def _render_builtin(ctx: JobContext, *, params: dict[str, Any], bundle_id: uuid.UUID, specs: list[PanelSpec], files: StoredFiles) -> Rendered:
     """A labelled card per panel (the panel's image), tiled at full size."""
     catalog = grid_catalog()
     names, cards = [], []
@@ -281,9 +294,8 @@ def _render_builtin(ctx: JobContext, *, bundle_id: uuid.UUID, specs: list[PanelS
     return names, cards, contact_sheet.CARD_SIZE
 
 
-def _render_comfyui(ctx: JobContext, *, bundle_id: uuid.UUID, specs: list[PanelSpec], files: StoredFiles) -> Rendered:
+def _render_comfyui(ctx: JobContext, *, params: dict[str, Any], bundle_id: uuid.UUID, specs: list[PanelSpec], files: StoredFiles) -> Rendered:
     """One ComfyUI run per panel, stored as it arrives; tiles scaled to the sheet."""
-    params = ctx.params
     client = ComfyUIClient()
     names, images = [], []
     try:
