@@ -130,10 +130,12 @@ def test_a_server_too_slow_to_answer_times_out_naming_the_setting(db, owner_clie
     assert job.error.startswith("Timeout") and "STORYCORE_COMFYUI_TIMEOUT" in job.error
 
 
-@pytest.mark.parametrize("shape", ["list", "combo"])
-def test_a_missing_checkpoint_fails_at_once_listing_the_installed_ones(db, owner_client, comfy_settings, shape):
+@pytest.mark.parametrize("shape, omit_extra_info", [("list", False), ("combo", False), ("list", True)])
+def test_a_missing_checkpoint_fails_at_once_listing_the_installed_ones(
+    db, owner_client, comfy_settings, shape, omit_extra_info
+):
     comfy_settings.STORYCORE_COMFYUI_CHECKPOINT = "dreamshaper_8.safetensors"
-    with ComfyUIStandIn(object_info_shape=shape) as comfy:
+    with ComfyUIStandIn(object_info_shape=shape, omit_extra_info=omit_extra_info) as comfy:
         comfy_settings.STORYCORE_COMFYUI_URL = comfy.url
         job = run_job(create(owner_client))
 

@@ -18,6 +18,7 @@ Every failure becomes TransientError or PermanentError with a message saying wha
 import io
 import json
 import math
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -308,12 +309,12 @@ class ComfyUIClient:
         node_errors = body.get("node_errors") if isinstance(body, dict) else None
         for info in (node_errors or {}).values() if isinstance(node_errors, dict) else []:
             for error in info.get("errors") or []:
-                extra = error.get("extra_info") or {}
-                if error.get("type") == "value_not_in_list" and extra.get("input_name") in MODEL_INPUTS:
+                if error.get("type") != "value_not_in_list":
+                    continue
+                input_name, value = _rejected_value(error)
+                if input_name in MODEL_INPUTS:
                     return self._model_not_found(
-                        name=str(extra.get("received_value", "")),
-                        class_type=str(info.get("class_type", "")),
-                        input_name=extra["input_name"],
+                        name=value, class_type=str(info.get("class_type", "")), input_name=input_name
                     )
         return PermanentError(f"ComfyUI rejected the workflow: {_validation_message(body)}")
 
@@ -329,6 +330,16 @@ class ComfyUIClient:
             else "Change the workflow template (STORYCORE_COMFYUI_WORKFLOW) or install the model in ComfyUI."
         )
         return PermanentError(f"Model not found: {name}; available: {available}. {fix}")
+
+
+def _rejected_value(error: dict[str, Any]) -> tuple[str, str]:
+    """(input name, value) of a value_not_in_list error: from `extra_info`, or, where a
+    server leaves that out, from `details` ("ckpt_name: 'x.safetensors' not in [...]")."""
+    extra = error.get("extra_info") or {}
+    if extra.get("input_name"):
+        return str(extra["input_name"]), str(extra.get("received_value", ""))
+    match = re.match(r"^\s*(\w+): '(.*)' not in", str(error.get("details", "")))
+    return (match.group(1), match.group(2)) if match else ("", "")
 
 
 def _validation_message(body: Any) -> str:

@@ -8,7 +8,7 @@ names another host gets ComfyUI's empty 403.
 
 Knobs for the tests: `checkpoints`, `object_info_shape` ("list" = `[[names], {...}]`,
 "combo" = `["COMBO", {"options": [...]}]`), `polls_before_done`, `never_finish`,
-`runtime_error`, `prompt_delay`, and `on_prompt(number, body)` called (in the server's
+`runtime_error`, `prompt_delay`, `omit_extra_info` (node errors without `extra_info`), and `on_prompt(number, body)` called (in the server's
 thread) when a prompt is accepted.
 """
 import io
@@ -44,6 +44,7 @@ class ComfyUIStandIn:
         never_finish: bool = False,
         runtime_error: str | None = None,
         prompt_delay: float = 0.0,
+        omit_extra_info: bool = False,
         on_prompt: Callable[[int, dict], None] | None = None,
     ):
         self.checkpoints = list(checkpoints)
@@ -52,6 +53,7 @@ class ComfyUIStandIn:
         self.never_finish = never_finish
         self.runtime_error = runtime_error
         self.prompt_delay = prompt_delay
+        self.omit_extra_info = omit_extra_info
         self.on_prompt = on_prompt
         self.lock = threading.Lock()
         self.accepted: list[dict] = []  # bodies of accepted POST /prompt, in order
@@ -137,6 +139,8 @@ class ComfyUIStandIn:
                            "details": f"ckpt_name: '{inputs.get('ckpt_name')}' not in {self.checkpoints}",
                            "extra_info": {"input_name": "ckpt_name", "input_config": self.checkpoint_spec(),
                                           "received_value": inputs.get("ckpt_name")}})
+        if self.omit_extra_info:  # as some servers and proxies answer
+            errors = [{key: value for key, value in error.items() if key != "extra_info"} for error in errors]
         return errors  # fmt: skip
 
     def get_history(self, prompt_id: str) -> dict:
