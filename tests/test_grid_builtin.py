@@ -3,7 +3,6 @@ from collections import Counter
 
 import pytest
 
-from automation.models import CharacterGrid, GenerationJob
 from automation.providers.contact_sheet import CARD_SIZE, TITLE_HEIGHT
 from tests.support.grids import GENERATE_URL, ORIGINAL_EXAMPLE, body, png_size, stored_files
 from tests.support.jobs import run_job
@@ -73,7 +72,8 @@ def test_the_same_seed_gives_the_same_plan(db, owner_client):
     request = {**ORIGINAL_EXAMPLE, "seed": 1234}
     first = run_job(owner_client.post(GENERATE_URL, request, format="json").data["job_id"]).result
     second = run_job(owner_client.post(GENERATE_URL, request, format="json").data["job_id"]).result
-    strip = lambda grid: [(p["row"], p["col"], p["outfit"], p["pose"], p["expression"], p["prompt"], p["seed"]) for p in grid["panels"]]  # noqa: E731
+    keys = ("row", "col", "outfit", "pose", "expression", "prompt", "seed")
+    strip = lambda grid: [tuple(p[k] for k in keys) for p in grid["panels"]]  # noqa: E731
     assert strip(first) == strip(second)
     assert first["bundle_id"] != second["bundle_id"]
     assert [p["seed"] for p in first["panels"]] == [1234 + i for i in range(9)]

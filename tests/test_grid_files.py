@@ -1,4 +1,6 @@
 """Grid images go with their rows, however the rows are deleted, and only then."""
+import io
+
 import pytest
 from django.core.management import call_command
 from django.db import transaction
@@ -34,14 +36,14 @@ def test_the_cleanup_schedule_deletes_old_grids_with_their_images(
     grid, owner_client, media_root, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        call_command("cleanup_history", days=0, batch_size=1, stdout=open("/dev/null", "w"))
+        call_command("cleanup_history", days=0, batch_size=1, stdout=io.StringIO())
     assert not CharacterGrid.objects.exists()
     assert stored_files(media_root) == []
 
 
 def test_the_cleanup_keeps_recent_grids(grid, media_root, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        call_command("cleanup_history", days=30, stdout=open("/dev/null", "w"))
+        call_command("cleanup_history", days=30, stdout=io.StringIO())
     assert CharacterGrid.objects.filter(pk=grid.pk).exists()
     assert len(stored_files(media_root)) == 5
 

@@ -271,7 +271,9 @@ def run(ctx: JobContext) -> GridArtifact:
 Rendered = tuple[list[str], list[Image.Image], tuple[int, int]]
 
 
-def _render_builtin(ctx: JobContext, *, params: dict[str, Any], bundle_id: uuid.UUID, specs: list[PanelSpec], files: StoredFiles) -> Rendered:
+def _render_builtin(
+    ctx: JobContext, *, params: dict[str, Any], bundle_id: uuid.UUID, specs: list[PanelSpec], files: StoredFiles
+) -> Rendered:
     """A labelled card per panel (the panel's image), tiled at full size."""
     catalog = grid_catalog()
     names, cards = [], []
@@ -294,7 +296,9 @@ def _render_builtin(ctx: JobContext, *, params: dict[str, Any], bundle_id: uuid.
     return names, cards, contact_sheet.CARD_SIZE
 
 
-def _render_comfyui(ctx: JobContext, *, params: dict[str, Any], bundle_id: uuid.UUID, specs: list[PanelSpec], files: StoredFiles) -> Rendered:
+def _render_comfyui(
+    ctx: JobContext, *, params: dict[str, Any], bundle_id: uuid.UUID, specs: list[PanelSpec], files: StoredFiles
+) -> Rendered:
     """One ComfyUI run per panel, stored as it arrives; tiles scaled to the sheet."""
     client = ComfyUIClient()
     names, images = [], []
@@ -318,9 +322,12 @@ def _render_comfyui(ctx: JobContext, *, params: dict[str, Any], bundle_id: uuid.
                 ),
                 heartbeat=lambda progress=progress: ctx.checkpoint(progress),
             )
-            names.append(files.save(panel_path(bundle_id, row=plan.row, col=plan.col), content))
             with Image.open(io.BytesIO(content)) as image:
+                # SaveImage writes PNG; a custom workflow's node may not. Panels are PNG.
+                if image.format != "PNG":
+                    content = contact_sheet.png_bytes(image)
                 images.append(image.convert("RGB"))
+            names.append(files.save(panel_path(bundle_id, row=plan.row, col=plan.col), content))
         ctx.checkpoint(_progress(len(specs), len(specs)))
     finally:
         client.close()

@@ -8,8 +8,8 @@ names another host gets ComfyUI's empty 403.
 
 Knobs for the tests: `checkpoints`, `object_info_shape` ("list" = `[[names], {...}]`,
 "combo" = `["COMBO", {"options": [...]}]`), `polls_before_done`, `never_finish`,
-`runtime_error`, `prompt_delay`, `omit_extra_info` (node errors without `extra_info`), and `on_prompt(number, body)` called (in the server's
-thread) when a prompt is accepted.
+`runtime_error`, `prompt_delay`, `omit_extra_info` (node errors without `extra_info`),
+and `on_prompt(number, body)`, called in the server's thread when a prompt is accepted.
 """
 import io
 import json
@@ -106,9 +106,11 @@ class ComfyUIStandIn:
         for node_id, node in prompt.items():
             class_type = node.get("class_type") if isinstance(node, dict) else None
             if class_type is None:
-                return _error("invalid_prompt", "Cannot execute because a node is missing the class_type property.", f"Node ID '#{node_id}'"), {}, []
+                message = "Cannot execute because a node is missing the class_type property."
+                return _error("invalid_prompt", message, f"Node ID '#{node_id}'"), {}, []
             if class_type not in NODES:
-                return _error("invalid_prompt", f"Cannot execute because node {class_type} does not exist.", f"Node ID '#{node_id}'"), {}, []
+                message = f"Cannot execute because node {class_type} does not exist."
+                return _error("invalid_prompt", message, f"Node ID '#{node_id}'"), {}, []
         outputs = [node_id for node_id, node in prompt.items() if NODES[node["class_type"]].get("output")]
         if not outputs:
             return _error("prompt_no_outputs", "Prompt has no outputs", ""), {}, []
