@@ -1,5 +1,8 @@
 """Grid images go with their rows, however the rows are deleted, and only then."""
 import io
+import os
+import time
+import uuid
 
 import pytest
 from django.core.management import call_command
@@ -62,3 +65,19 @@ def test_a_rolled_back_delete_keeps_the_images(grid, media_root, django_capture_
                 raise RuntimeError("abort")
     assert CharacterGrid.objects.exists()
     assert len(stored_files(media_root)) == 5
+
+
+def test_the_cleanup_sweeps_old_files_of_runs_that_never_completed(grid, media_root, settings):
+    old, fresh = media_root / "grids" / str(uuid.uuid4()), media_root / "grids" / str(uuid.uuid4())
+    for directory in (old, fresh):
+        directory.mkdir(parents=True)
+        (directory / "panel-r0-c0.png").write_bytes(b"\x89PNG")
+    long_ago = time.time() - settings.STORYCORE_JOB_TIMEOUT - settings.STORYCORE_JOB_LEASE - 60
+    os.utime(old / "panel-r0-c0.png", (long_ago, long_ago))
+    os.utime(media_root / CharacterGrid.objects.get().sheet.name, (long_ago, long_ago))
+
+    call_command("cleanup_history", days=30, stdout=io.StringIO())
+
+    assert not old.exists()  # a killed worker's leftovers
+    assert (fresh / "panel-r0-c0.png").exists()  # maybe a run in progress
+    assert len(stored_files(media_root)) == 5 + 1  # the stored grid is untouched

@@ -6,23 +6,27 @@ job does not complete (cancelled, failed, crashed, taken over), the files writte
 are deleted: by `run()` itself when it stops early, by `discard()` afterwards.
 """
 import io
+import logging
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.utils import timezone
 from PIL import Image
 
 from automation.catalog import grid_catalog
 from automation.generators import Generator, JobContext, register
 from automation.generators.grid_plan import PlannedPanel, plan_panels
 from automation.generators.prompt import enhance
-from automation.models.grids import delete_stored_files, panel_path, sheet_path
+from automation.models.grids import delete_orphan_files, delete_stored_files, panel_path, sheet_path
 from automation.providers import contact_sheet
 from automation.providers.comfyui import ComfyUIClient, PanelRequest
+
+logger = logging.getLogger(__name__)
 
 PROVIDERS = ("builtin", "comfyui")
 # Derived seeds stay below 2**31 - 16, so seed + panel index fits every sampler's range.
@@ -340,11 +344,18 @@ def _progress(done: int, total: int) -> int:
 
 
 def cleanup(cutoff: datetime, batch_size: int) -> int:
-    """Delete grids older than the cutoff; their files go with them (models/grids.py)."""
+    """Delete grids older than the cutoff; their files go with them (models/grids.py).
+    Also sweeps files of runs whose worker was killed: no run writes for longer than
+    the task timeout plus a lease, so older files without a grid row are orphans."""
     from automation.jobs import delete_in_batches
     from automation.models import CharacterGrid
 
-    return delete_in_batches(CharacterGrid.objects.filter(created_at__lt=cutoff), batch_size=batch_size)
+    deleted = delete_in_batches(CharacterGrid.objects.filter(created_at__lt=cutoff), batch_size=batch_size)
+    quiet_since = timezone.now() - timedelta(seconds=settings.STORYCORE_JOB_TIMEOUT + settings.STORYCORE_JOB_LEASE)
+    orphans = delete_orphan_files(older_than=quiet_since)
+    if orphans:
+        logger.info("Deleted %d orphaned grid image file(s) left by interrupted runs.", orphans)
+    return deleted
 
 
 register(Generator(type="grid", run=run, cleanup=cleanup))

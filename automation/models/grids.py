@@ -9,6 +9,7 @@ a rolled-back delete never leaves rows pointing at missing files.
 """
 import os
 import uuid
+from datetime import datetime
 from functools import partial
 
 from django.conf import settings
@@ -54,6 +55,32 @@ def _remove_empty_directory(directory: str) -> None:
         os.rmdir(path)
     except OSError:
         pass  # not empty (another file of the grid remains) or already gone
+
+
+def delete_orphan_files(*, older_than: datetime) -> int:
+    """Delete grid directories that have no grid row and were last written before
+    `older_than`: what a worker killed mid-run leaves behind (a run that ends any other
+    way removes its own files). Returns the number of files deleted."""
+    try:
+        directories, _ = default_storage.listdir(GRID_MEDIA_DIR)
+    except (FileNotFoundError, NotImplementedError):
+        return 0
+    deleted = 0
+    for directory in directories:
+        try:
+            bundle_id = uuid.UUID(directory)
+        except ValueError:
+            continue  # not ours
+        if CharacterGrid.objects.filter(pk=bundle_id).exists():
+            continue
+        _, files = default_storage.listdir(f"{GRID_MEDIA_DIR}/{directory}")
+        names = [f"{GRID_MEDIA_DIR}/{directory}/{name}" for name in files]
+        if any(default_storage.get_modified_time(name) >= older_than for name in names):
+            continue  # possibly a run still in progress
+        delete_stored_files(names)
+        _remove_empty_directory(f"{GRID_MEDIA_DIR}/{directory}")
+        deleted += len(names)
+    return deleted
 
 
 class CharacterGrid(models.Model):
