@@ -103,6 +103,16 @@ def test_a_refused_connection_is_retried_while_retries_remain(db, owner_client, 
     assert "Connection refused" in job.error
 
 
+def test_a_server_error_is_transient_and_quotes_the_answer(db, owner_client, comfy_settings):
+    with ComfyUIStandIn(prompt_status=503) as comfy:
+        comfy_settings.STORYCORE_COMFYUI_URL = comfy.url
+        job = run_job(create(owner_client, max_retries=0))
+
+    assert job.status == "failed"
+    assert job.error_kind == "transient"
+    assert f"ComfyUI at {comfy.url} answered 503 to POST /prompt: Service Unavailable" == job.error
+
+
 def test_a_prompt_that_never_finishes_times_out_naming_the_setting(db, owner_client, comfy_settings):
     comfy_settings.STORYCORE_COMFYUI_TIMEOUT = 0.4
     with ComfyUIStandIn(never_finish=True) as comfy:

@@ -9,7 +9,8 @@ names another host gets ComfyUI's empty 403.
 Knobs for the tests: `checkpoints`, `object_info_shape` ("list" = `[[names], {...}]`,
 "combo" = `["COMBO", {"options": [...]}]`), `polls_before_done`, `never_finish`,
 `runtime_error`, `prompt_delay`, `omit_extra_info` (node errors without `extra_info`),
-and `on_prompt(number, body)`, called in the server's thread when a prompt is accepted.
+`prompt_status` (answer POST /prompt with that status, as a proxy would), and
+`on_prompt(number, body)`, called in the server's thread when a prompt is accepted.
 """
 import io
 import json
@@ -45,6 +46,7 @@ class ComfyUIStandIn:
         runtime_error: str | None = None,
         prompt_delay: float = 0.0,
         omit_extra_info: bool = False,
+        prompt_status: int | None = None,
         on_prompt: Callable[[int, dict], None] | None = None,
     ):
         self.checkpoints = list(checkpoints)
@@ -54,6 +56,7 @@ class ComfyUIStandIn:
         self.runtime_error = runtime_error
         self.prompt_delay = prompt_delay
         self.omit_extra_info = omit_extra_info
+        self.prompt_status = prompt_status
         self.on_prompt = on_prompt
         self.lock = threading.Lock()
         self.accepted: list[dict] = []  # bodies of accepted POST /prompt, in order
@@ -237,6 +240,9 @@ class ComfyUIStandIn:
                         body = json.loads(raw) if raw else {}
                     except ValueError:
                         return self._send(500, b"500 Internal Server Error\n\nServer got itself in trouble", "text/plain")
+                    if path == "/prompt" and standin.prompt_status:
+                        # What a proxy in front of an overloaded or restarting ComfyUI answers.
+                        return self._send(standin.prompt_status, b"Service Unavailable", "text/plain")
                     if path == "/prompt":
                         return self._json(*standin.post_prompt(body))
                     if path == "/interrupt":
