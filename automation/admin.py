@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from automation import jobs
-from automation.models import GenerationJob, JobAttempt, PromptEnhancement, PromptStyle
+from automation.models import CharacterGrid, GenerationJob, GridPanel, JobAttempt, PromptEnhancement, PromptStyle
 
 
 def pretty_json(value) -> str:
@@ -124,3 +124,53 @@ class PromptStyleAdmin(admin.ModelAdmin):
 
     def get_changeform_initial_data(self, request):
         return {"owner": request.user.pk, **super().get_changeform_initial_data(request)}
+
+
+class GridPanelInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = GridPanel
+    extra = 0
+    can_delete = False
+    fields = ["thumbnail", "row", "col", "outfit", "pose", "expression", "camera_angle", "seed", "prompt", "negative_prompt"]
+    readonly_fields = fields
+
+    @admin.display(description="image")
+    def thumbnail(self, panel):
+        if not panel.image:
+            return "—"
+        # The API view serves images to staff (session auth); /media/ is not public.
+        return format_html('<a href="{0}"><img src="{0}" alt="panel" style="max-width: 120px"></a>', panel.image_url())
+
+
+@admin.register(CharacterGrid)
+class CharacterGridAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["sheet_thumbnail", "character_name", "character_id", "grid_size", "style", "provider", "owner", "created_at"]
+    list_display_links = ["character_name"]
+    list_filter = ["grid_size", "provider", "style", "created_at"]
+    search_fields = ["bundle_id", "character_id", "character_name", "owner__username"]
+    list_select_related = ["owner"]
+    date_hierarchy = "created_at"
+    inlines = [GridPanelInline]
+    fields = [
+        "sheet_preview", "bundle_id", "owner", "job", "character_id", "character_name", "character_description",
+        "grid_size", "outfits", "poses", "expressions", "camera_angles", "style", "lighting", "mood", "quality",
+        "seed", "width", "height", "provider", "created_at",
+    ]  # fmt: skip
+    readonly_fields = fields
+
+    @admin.display(description="sheet")
+    def sheet_thumbnail(self, grid):
+        return self._image(grid, width=160)
+
+    @admin.display(description="sheet")
+    def sheet_preview(self, grid):
+        return self._image(grid, width=720)
+
+    def _image(self, grid, *, width: int):
+        if not grid.sheet:
+            return "—"
+        return format_html(
+            '<a href="{0}"><img src="{0}" alt="sheet of {1}" style="max-width: {2}px"></a>',
+            grid.sheet_url(),
+            grid.character_name,
+            width,
+        )

@@ -8,7 +8,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("STORYCORE_HTTPS", "DEBUG"))}
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("STORYCORE_HTTPS", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"))}
     environment.update({"DJANGO_SETTINGS_MODULE": "storycore.settings", **env})
     return subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=environment,
                           capture_output=True, text=True, timeout=120)  # fmt: skip

@@ -1,11 +1,20 @@
 from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
+from automation.api.grids import (
+    GridDetailView,
+    GridGenerateView,
+    GridListView,
+    GridOptionsView,
+    GridPanelImageView,
+    GridSheetView,
+)
 from automation.api.health import HealthView
 from automation.api.jobs import JobViewSet
 from automation.api.prompts import PromptEnhanceView, PromptHistoryView, PromptStylesView, PromptStyleViewSet
 
 app_name = "automation-api"
+UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
 
 class OptionalSlashRouter(SimpleRouter):
@@ -26,5 +35,16 @@ urlpatterns = [
     re_path(r"^prompt/enhance/?$", PromptEnhanceView.as_view(), name="prompt-enhance"),
     re_path(r"^prompt/styles/?$", PromptStylesView.as_view(), name="prompt-styles"),
     re_path(r"^prompt/history/?$", PromptHistoryView.as_view(), name="prompt-history"),
+    # `options` before the id routes, and ids are UUIDs, so `options` is never taken for one.
+    re_path(r"^character/grid/?$", GridListView.as_view(), name="grid-list"),
+    re_path(r"^character/grid/generate/?$", GridGenerateView.as_view(), name="grid-generate"),
+    re_path(r"^character/grid/options/?$", GridOptionsView.as_view(), name="grid-options"),
+    re_path(rf"^character/grid/(?P<bundle_id>{UUID})/?$", GridDetailView.as_view(), name="grid-detail"),
+    re_path(rf"^character/grid/(?P<bundle_id>{UUID})/sheet\.png$", GridSheetView.as_view(), name="grid-sheet"),
+    re_path(
+        rf"^character/grid/(?P<bundle_id>{UUID})/panels/(?P<panel_id>{UUID})\.png$",
+        GridPanelImageView.as_view(),
+        name="grid-panel-image",
+    ),
     *router.urls,
 ]

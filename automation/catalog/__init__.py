@@ -15,3 +15,7 @@ def load(name: str) -> dict[str, Any]:
 
 def prompt_catalog() -> dict[str, Any]:
     return load("prompt")
+
+
+def grid_catalog() -> dict[str, Any]:
+    return load("grid")

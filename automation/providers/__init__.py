@@ -1,0 +1,1 @@
+"""One module per outside system (or offline stand-in for one); the only code that talks to them."""
