@@ -15,13 +15,13 @@ os.environ.setdefault("STORYCORE_BROKER_POLL", "0.05")
 os.environ.setdefault("STORYCORE_THROTTLE_USER", "100000/min")
 os.environ.setdefault("STORYCORE_THROTTLE_GENERATE", "100000/min")
 os.environ.setdefault("STORYCORE_THROTTLE_ANON", "100000/min")
+os.environ.setdefault("STORYCORE_RETRY_BACKOFF_BASE", "0.01")
+os.environ.setdefault("STORYCORE_RETRY_BACKOFF_CAP", "0.05")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 
 from storycore.settings import *  # noqa: E402,F401,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-STORYCORE_RETRY_BACKOFF_BASE = 0.01
-STORYCORE_RETRY_BACKOFF_CAP = 0.05
 # Serve static files straight from the apps (no collectstatic step in tests).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

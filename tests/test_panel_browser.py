@@ -1,5 +1,6 @@
 """The Automation Panel in a real browser, against a live server and a real worker cluster."""
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -28,9 +29,24 @@ def browser():
         del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @pytest.fixture
-def cluster(live_server, tmp_path, broker):
-    cluster = Cluster(log=tmp_path / "cluster.log", env={"STORYCORE_DEFAULT_MAX_RETRIES": "0"}).start()
+def cluster(live_server, tmp_path, broker, settings):
+    # Remote providers point at a port nobody listens on, so choosing them makes a job fail;
+    # no automatic retries, so it fails at once and lands in the retry queue.
+    refused = f"http://127.0.0.1:{closed_port()}"
+    settings.STORYCORE_DEFAULT_MAX_RETRIES = 0  # jobs get their budget from the web process
+    env = {
+        "STORYCORE_COMFYUI_URL": refused,
+        "STORYCORE_LLM_URL": f"{refused}/v1",
+        "STORYCORE_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+    }
+    cluster = Cluster(log=tmp_path / "cluster.log", env=env).start()
     yield cluster
     cluster.stop()
 
@@ -74,3 +90,52 @@ def test_enhance_a_prompt_and_copy_it(page):
     assert copied.startswith("fantasy art, A knight in shining armor")
     page.locator("#prompt-history li").first.wait_for()
     screenshot(page, "panel-prompt")
+
+
+def test_generate_a_grid_and_see_its_sheet(page):
+    page.click("button[data-tab=grid]")
+    page.wait_for_function("document.querySelectorAll('#grid-form [name=outfits] option').length >= 10")
+    page.select_option("#grid-form [name=provider]", "builtin")
+    page.click("#grid-form button[type=submit]")
+    sheet = page.locator("#grid-result img.sheet")
+    sheet.wait_for()
+    page.wait_for_function("document.querySelector('#grid-result img.sheet').naturalWidth > 0")
+    assert page.locator("#grid-result .panels li").count() == 9
+    assert "casual" in page.locator("#grid-result .panels").inner_text()
+    page.locator("#grid-history li").first.wait_for()
+    screenshot(page, "panel-grid")
+
+
+def test_a_failed_job_is_retried_and_the_queue_cleared_from_the_jobs_tab(page):
+    page.click("button[data-tab=grid]")
+    page.wait_for_function("document.querySelectorAll('#grid-form [name=provider] option').length >= 2")
+    page.select_option("#grid-form [name=provider]", "comfyui")
+    page.click("#grid-form button[type=submit]")
+    page.wait_for_selector("#grid-job .job[data-status=failed]")
+    assert "Connection refused" in page.locator("#grid-job .job-error").inner_text()
+
+    page.click("button[data-tab=jobs]")
+    row = page.locator("#jobs-body tr[data-status=failed]")
+    row.wait_for()
+    assert row.count() == 1
+    screenshot(page, "panel-jobs")
+
+    row.locator("button.retry").click()
+    page.wait_for_selector("#jobs-message:has-text('re-queued')")
+    # The retried job fails again (the port is still closed) and is back in the queue.
+    page.wait_for_function(
+        "async () => { const r = await fetch('/api/automation/jobs/retry-queue'); const d = await r.json();"
+        " return d.count === 1 && d.results[0].retry_count === 0 && d.results[0].error.includes('Connection refused'); }"
+    )
+    page.select_option("#jobs-status", "failed")
+    page.locator("#jobs-body tr[data-status=failed]").wait_for()
+
+    page.click("#retry-all")
+    page.wait_for_selector("#jobs-message:has-text('Retried 1 job(s)')")
+    assert page.locator("#retry-all-progress .progress-text").inner_text() == "1/1"
+
+    page.click("#clear-queue")
+    page.wait_for_selector("#jobs-message:has-text('Cleared 1 job(s)')")
+    page.locator("#jobs-body td:has-text('No jobs here.')").wait_for()
+    page.select_option("#jobs-status", "cancelled")
+    page.locator("#jobs-body tr[data-status=cancelled]").wait_for()

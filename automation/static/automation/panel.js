@@ -218,7 +218,7 @@ function renderGrid(result, container) {
   const image = el("img", { class: "sheet", alt: `${result.character_name} ${result.grid_size} character sheet`, src: sheetUrl(result) });
   const panels = el("ol", { class: "panels" });
   for (const panel of result.panels || []) {
-    panels.append(el("li", { text: `row ${panel.row + 1}, col ${panel.col + 1}: ${panel.outfit}, ${panel.pose}, ${panel.expression}` }));
+    panels.append(el("li", { text: `row ${panel.row}, col ${panel.col}: ${panel.outfit}, ${panel.pose}, ${panel.expression}` }));
   }
   container.replaceChildren(el("h3", { text: `${result.character_name} — ${result.grid_size}` }), image, panels);
 }
