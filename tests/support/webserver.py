@@ -1,0 +1,54 @@
+"""The real web server (gunicorn) in a subprocess, on the test database."""
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import requests
+
+from tests.support.cluster import BASE_DIR, test_database_url, wait_for
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class WebServer:
+    def __init__(self, *, log: Path, workers: int = 2, threads: int = 4, env: dict[str, str] | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log
+        self.command = [
+            str(Path(sys.executable).parent / "gunicorn"), "storycore.wsgi", "--bind", f"127.0.0.1:{self.port}",
+            "--workers", str(workers), "--threads", str(threads), "--timeout", "60",
+        ]  # fmt: skip
+        self.env = {**os.environ, "DATABASE_URL": test_database_url(), **(env or {})}
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "WebServer":
+        self._log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(self.command, cwd=BASE_DIR, env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
+        wait_for(self._answers, timeout=30, what=f"gunicorn on {self.url}")
+        return self
+
+    def _answers(self) -> bool:
+        try:
+            return requests.get(f"{self.url}/api/automation/health", timeout=2).status_code in (200, 503)
+        except requests.ConnectionError:
+            return False
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:]
