@@ -284,8 +284,10 @@ def job_run(*, job_id: uuid.UUID | str, worker: str | None = None) -> Generation
         retry_after = exc.retry_after if isinstance(exc, TransientError) else None
         return job_fail(job=job, message=exc.message, kind=kind, retry_after=retry_after)
     except DatabaseError as exc:
-        # The database blinked; the same work will likely succeed on a retry.
+        # The database blinked; the same work will likely succeed on a retry. Drop a broken
+        # connection first so recording the failure can reconnect.
         _discard(artifact)
+        connection.close_if_unusable_or_obsolete()
         return job_fail(
             job=job,
             message=f"Database error while generating: {exc}. The job will be retried.",

@@ -1,5 +1,6 @@
 """The real web server (gunicorn) in a subprocess, on the test database."""
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -30,7 +31,9 @@ class WebServer:
 
     def start(self) -> "WebServer":
         self._log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(self.command, cwd=BASE_DIR, env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            self.command, cwd=BASE_DIR, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         wait_for(self._answers, timeout=30, what=f"gunicorn on {self.url}")
         return self
 
@@ -39,6 +42,11 @@ class WebServer:
             return requests.get(f"{self.url}/api/automation/health", timeout=2).status_code in (200, 503)
         except requests.ConnectionError:
             return False
+
+    def kill(self) -> None:
+        """SIGKILL the master and its workers, as a crash or OOM kill would."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
