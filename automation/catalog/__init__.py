@@ -15,3 +15,13 @@ def load(name: str) -> dict[str, Any]:
 
 def prompt_catalog() -> dict[str, Any]:
     return load("prompt")
+
+
+def dialogue_catalog() -> dict[str, Any]:
+    """Roles, traits, dialogue types (with their arcs), templates, moods, context phrasing."""
+    return load("dialogue")
+
+
+def archetype_voices() -> dict[str, Any]:
+    """Each archetype's own voice: rules, lines per beat, emotions, gestures, delivery."""
+    return load("voices")
