@@ -68,7 +68,7 @@ def test_unknown_scene_is_404(db, owner_client):
 
 
 def test_history_filters_by_character_type_mood_dates_and_text(db, owner_client):
-    castle = make(owner_client, context={"location": "Château ancien", "mood": "tense"})
+    castle = make(owner_client, context={"location": "Château ancien", "mood": "tense"}, title="Night at the Château")
     garden = make(owner_client, characters=(HERO, MENTOR), dialogueType="resolution", context={"mood": "peaceful"})
     old = make(owner_client, characters=(MENTOR, VILLAIN), title="An old quarrel")
     age(old, 10)

@@ -224,11 +224,10 @@ def write_dialogue(
 
 
 def scene_title(dialogue_type: str, scene: dict[str, str], rng: random.Random) -> str:
+    """A title from the type's list, naming the place when there is one, else the hour."""
     options = dialogue_catalog()["dialogue_types"][dialogue_type]["titles"]
-    usable = []
-    for option in options:
-        try:
-            usable.append(fill(option, scene))
-        except MissingSlot:
-            continue
-    return tidy(rng.choice(usable)).rstrip(".")
+    for slot in ("place", "when", None):
+        usable = [option for option in options if (f"<{slot}>" in option if slot else "<" not in option)]
+        if usable and (slot is None or slot in scene):
+            return tidy(fill(rng.choice(usable), scene)).rstrip(".")
+    return dialogue_catalog()["dialogue_types"][dialogue_type]["label"]
