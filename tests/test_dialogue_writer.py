@@ -200,3 +200,17 @@ def test_a_monologue_has_one_voice_and_no_listener(db, owner_client):
     lines = write(owner_client, [character("transformer")], dialogue_type="monologue", num_lines=15)
     assert {l["character_id"] for l in lines} == {"transformer_1"}
     assert all(moves_matching("transformer", l["dialogue"]) for l in lines)
+
+
+@pytest.mark.parametrize("trait", dialogue_catalog()["traits"])
+def test_every_trait_at_either_end_of_the_scale_shows_in_what_is_said(db, owner_client, trait):
+    asides = dialogue_catalog()["trait_asides"][trait]
+    # The protagonist's own temperament has no marked trait, so any aside comes from the request.
+    plain = write(owner_client, [character("protagonist"), character("sidekick", 2)], num_lines=40)
+    for end, score in (("high", 1.0), ("low", 0.0)):
+        marked = character("protagonist", personality_traits={trait: score})
+        lines = write(owner_client, [marked, character("sidekick", 2)], num_lines=40)
+        said = [l["dialogue"] for l in lines if l["character_id"] == "protagonist_1"]
+        assert any(aside in text for text in said for aside in asides[end]), (trait, end, said)
+        plain_said = [l["dialogue"] for l in plain if l["character_id"] == "protagonist_1"]
+        assert not any(aside in text for text in plain_said for aside in asides["high"] + asides["low"])

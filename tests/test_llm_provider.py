@@ -231,3 +231,21 @@ def test_a_wrong_base_url_is_permanent_and_says_so(db, owner_client, server, set
     job = run_job(submit(owner_client))
     assert job.status == "failed" and job.error_kind == "permanent"
     assert "STORYCORE_LLM_URL" in job.error
+
+
+def test_a_job_cancelled_while_the_server_thinks_stops_before_asking_again(transactional_db, owner, server):
+    from automation import jobs
+    from tests.conftest import token_client
+
+    client = token_client(owner)
+    job_id = submit(client)
+
+    def cancel_then_babble(request):
+        jobs.job_cancel(job=GenerationJob.objects.get(pk=job_id))
+        return "not json"
+
+    server.writer = cancel_then_babble
+    job = run_job(job_id)
+    assert job.status == "cancelled"
+    assert len(server.chat_requests) == 1  # the second ask never went out
+    assert not Dialogue.objects.exists()

@@ -97,6 +97,7 @@ def run(ctx: JobContext) -> DialogueArtifact:
             template=params["template"],
             seed=seed,
             title=params.get("title") or "",
+            heartbeat=ctx.checkpoint,
         )
         written["title"] = params.get("title") or written["title"] or scene_title(params["dialogue_type"], context_slots(context), rng)
     else:

@@ -152,6 +152,7 @@ def write_with_llm(
     template: str,
     seed: int,
     title: str = "",
+    heartbeat=None,
 ) -> dict[str, Any]:
     ids = [speaker.character_id for speaker in speakers]
     return llm.chat_json(
@@ -170,4 +171,5 @@ def write_with_llm(
         seed=seed,
         temperature=0.9,
         validate=lambda data: check_answer(data, speakers=speakers, turns=turns),
+        heartbeat=heartbeat,
     )

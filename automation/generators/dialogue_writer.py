@@ -137,6 +137,24 @@ def tidy(text: str) -> str:
     return text
 
 
+TRAIT_HIGH, TRAIT_LOW = 0.8, 0.2
+ASIDE_CHANCE = 0.2
+
+
+def trait_aside(speaker: Speaker, rng: random.Random) -> str | None:
+    """Now and then a marked trait speaks up in an aside: a generous villain offers, a
+    cowardly hero hesitates. Only traits at the ends of the scale (>= 0.8 or <= 0.2)."""
+    marked = [
+        (name, "high" if score >= TRAIT_HIGH else "low")
+        for name, score in sorted(speaker.traits.items())
+        if score >= TRAIT_HIGH or score <= TRAIT_LOW
+    ]
+    if not marked or rng.random() >= ASIDE_CHANCE:
+        return None
+    name, end = rng.choice(marked)
+    return rng.choice(dialogue_catalog()["trait_asides"][name][end])
+
+
 def _stammer(text: str, names: set[str]) -> str:
     """An anxious speaker trips over the first word: "You— you think so?"."""
     first, _, rest = text.partition(" ")
@@ -179,6 +197,9 @@ def write_dialogue(
         beat = "thought" if turn.is_thought else turn.beat
         text = voice.line(beat, turn.register, slots, said)
         said.add(text.lower())
+        aside = trait_aside(speaker, rng) if not turn.is_thought else None
+        if aside:
+            text = f"{text} {aside}"
         if turn.intensity >= 0.85 and text.endswith("."):
             text = text[:-1] + "!"
         if speaker.trait("anxiety") >= 0.75 and not turn.is_thought and rng.random() < 0.6:

@@ -58,14 +58,18 @@ def chat_json(
     temperature: float = 0.8,
     validate: Callable[[dict[str, Any]], Any] | None = None,
     attempts: int = 2,
+    heartbeat: Callable[[], None] | None = None,
 ) -> Any:
     """Ask for one JSON object matching `schema` and return it (or what `validate` makes of
     it; `validate` raises ValueError to reject an answer). An unusable answer is asked
-    again once, then raised as TransientError quoting the raw answer."""
+    again once, then raised as TransientError quoting the raw answer. `heartbeat` is
+    called before each request (a job's checkpoint: renews its lease, stops if cancelled)."""
     base = settings.STORYCORE_LLM_URL.rstrip("/")
     model = settings.STORYCORE_LLM_MODEL
     problem, raw = "", ""
     for attempt in range(attempts):
+        if heartbeat is not None:
+            heartbeat()
         try:
             # A new seed on the second ask: a deterministic server would repeat its mistake.
             content, finish_reason = _complete(
