@@ -214,3 +214,12 @@ def test_every_trait_at_either_end_of_the_scale_shows_in_what_is_said(db, owner_
         assert any(aside in text for text in said for aside in asides[end]), (trait, end, said)
         plain_said = [l["dialogue"] for l in plain if l["character_id"] == "protagonist_1"]
         assert not any(aside in text for text in plain_said for aside in asides["high"] + asides["low"])
+
+
+def test_names_and_places_are_used_verbatim_never_expanded_as_grammar(db, owner_client):
+    tricky = "{Bob|Al} <place> #addr#"
+    cast = [character("hero", name=tricky), character("villain", 2, name="Zed")]
+    lines = write(owner_client, cast, dialogue_type="conflict", num_lines=12, context={"location": "The {Red|Blue} Inn #open#"})
+    assert any(tricky in l["dialogue"] for l in lines if l["character_id"] == "villain_2")
+    assert all(l["character_name"] == tricky for l in lines if l["character_id"] == "hero_1")
+    assert not any("Bob" in l["dialogue"].replace(tricky, "") for l in lines)

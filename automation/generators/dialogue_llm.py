@@ -44,9 +44,9 @@ def dialogue_schema(*, character_ids: list[str], num_lines: int) -> dict[str, An
     }
 
 
-def _traits_in_words(speaker: Speaker, given: dict[str, float]) -> str:
-    notable = [f"{name} {score:.1f}" for name, score in sorted(given.items())]
-    return ", ".join(notable) or "unspecified"
+def _traits_in_words(given: dict[str, float]) -> str:
+    # Only what the request said: the archetype's summary already carries its temperament.
+    return ", ".join(f"{name} {score:.1f}" for name, score in sorted(given.items())) or "unspecified"
 
 
 def dialogue_prompt(
@@ -61,7 +61,7 @@ def dialogue_prompt(
             "name": speaker.name,
             "archetype": f"{speaker.archetype}: {voices[speaker.archetype]['summary']}",
             "role": speaker.role,
-            "personality_traits (0 to 1)": _traits_in_words(speaker, traits),
+            "personality_traits (0 to 1)": _traits_in_words(traits),
         }
         if speaker.description:
             entry["description"] = speaker.description
