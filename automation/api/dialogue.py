@@ -30,6 +30,7 @@ TITLE_MAX = 200
 MIN_CHARACTERS, MAX_CHARACTERS = 2, 8
 MAX_LINES = 100
 PROVIDERS = ["builtin", "llm"]
+NEW_CHARACTER_DEFAULTS = {"role": "supporting", "personality_traits": {}, "description": "", "speech_notes": ""}
 
 
 def allowed(values) -> str:
@@ -106,7 +107,8 @@ class DialogueGenerateSerializer(AliasedInputMixin, StrictFieldsMixin, JobOption
         resolved = []
         for given in characters:
             known = stored.get(given["character_id"])
-            merged = {**character_snapshot(known), **given} if known else {"role": "supporting", "personality_traits": {}, "description": "", "speech_notes": "", **given}
+            base = character_snapshot(known) if known else NEW_CHARACTER_DEFAULTS
+            merged = {**base, **given}
             missing = [field for field in ("name", "archetype") if not merged.get(field)]
             if missing:
                 raise serializers.ValidationError(
