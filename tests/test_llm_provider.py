@@ -4,6 +4,7 @@ import socket
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from automation.models import Dialogue, GenerationJob
@@ -241,7 +242,12 @@ def test_a_job_cancelled_while_the_server_thinks_stops_before_asking_again(trans
     job_id = submit(client)
 
     def cancel_then_babble(request):
-        jobs.job_cancel(job=GenerationJob.objects.get(pk=job_id))
+        # Runs in the server's thread, with its own database connection: close it, or
+        # PostgreSQL cannot drop the test database at the end.
+        try:
+            jobs.job_cancel(job=GenerationJob.objects.get(pk=job_id))
+        finally:
+            connection.close()
         return "not json"
 
     server.writer = cancel_then_babble
