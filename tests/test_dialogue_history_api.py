@@ -156,3 +156,19 @@ def test_a_deleted_dialogue_leaves_its_job_result(db, owner_client):
 def test_history_needs_authentication(db, anon_client):
     assert anon_client.get(HISTORY).status_code == 401
     assert anon_client.delete(HISTORY).status_code == 401
+
+
+def test_scheduled_cleanup_deletes_dialogues_past_retention_in_batches(db, owner_client):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    old = [make(owner_client, seed=n) for n in range(3)]
+    for dialogue in old:
+        age(dialogue, 40)
+    recent = make(owner_client, seed=9)
+    out = StringIO()
+    call_command("cleanup_history", "--days", "30", "--batch-size", "2", stdout=out)
+    assert "3 dialogue" in out.getvalue()
+    assert list(Dialogue.objects.all()) == [recent]
+    assert DialogueLine.objects.count() == 4
