@@ -4,7 +4,17 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from automation import jobs
-from automation.models import CharacterGrid, GenerationJob, GridPanel, JobAttempt, PromptEnhancement, PromptStyle
+from automation.models import (
+    Character,
+    CharacterGrid,
+    Dialogue,
+    DialogueLine,
+    GenerationJob,
+    GridPanel,
+    JobAttempt,
+    PromptEnhancement,
+    PromptStyle,
+)
 
 
 def pretty_json(value) -> str:
@@ -174,3 +184,43 @@ class CharacterGridAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             grid.character_name,
             width,
         )
+
+
+@admin.register(Character)
+class CharacterAdmin(admin.ModelAdmin):
+    list_display = ["character_id", "name", "archetype", "role", "owner", "updated_at"]
+    list_filter = ["archetype", "role"]
+    search_fields = ["character_id", "name", "owner__username"]
+    list_select_related = ["owner"]
+
+
+class DialogueLineInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = DialogueLine
+    extra = 0
+    can_delete = False
+    fields = ["order", "character_name", "text", "emotion", "is_thought", "gesture", "voice_direction", "beat"]
+    readonly_fields = fields
+
+
+@admin.register(Dialogue)
+class DialogueAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["title", "dialogue_type", "template", "mood", "provider", "owner", "created_at"]
+    list_filter = ["dialogue_type", "template", "mood", "provider", "created_at"]
+    search_fields = ["title", "scene_id", "owner__username", "lines__text"]
+    list_select_related = ["owner"]
+    date_hierarchy = "created_at"
+    inlines = [DialogueLineInline]
+    fields = ["scene_id", "title", "owner", "job", "dialogue_type", "template", "mood", "seed", "provider", "context_view", "characters_view", "created_at"]
+    readonly_fields = fields
+
+    @admin.display(description="context")
+    def context_view(self, dialogue):
+        return pretty_json(dialogue.context)
+
+    @admin.display(description="characters")
+    def characters_view(self, dialogue):
+        return pretty_json(dialogue.characters)
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, _ = super().get_search_results(request, queryset, search_term)
+        return queryset.distinct(), False

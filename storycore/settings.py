@@ -202,6 +202,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "DialogueMoodEnum": "automation.api.schema_enums.DIALOGUE_MOODS",
+        "ImageMoodEnum": "automation.api.schema_enums.IMAGE_MOODS",
+    },
 }
 
 # --- Auth, i18n, static and media ----------------------------------------------------------

@@ -50,7 +50,7 @@ class PromptEnhanceSerializer(AliasedInputMixin, StrictFieldsMixin, JobOptionsMi
         help_text="A catalog style or one of your styles / a global style (GET prompt/styles).",
     )
     lighting = VocabularyField(choices=list(prompt_catalog()["lighting"]), default="natural")
-    mood = VocabularyField(choices=list(prompt_catalog()["moods"]), default="neutral")
+    mood = VocabularyField(choices=sorted(prompt_catalog()["moods"]), default="neutral")
     quality = VocabularyField(choices=list(prompt_catalog()["quality"]), default="standard")
     camera = VocabularyField(choices=list(prompt_catalog()["camera"]), required=False, help_text="Camera angle, shot or lens.")
     add_negative = serializers.BooleanField(default=True, help_text="Include the style's and quality's negative prompt.")

@@ -1,6 +1,8 @@
 from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
+from automation.api.characters import CharacterViewSet
+from automation.api.dialogue import DialogueDetailView, DialogueGenerateView, DialogueHistoryView
 from automation.api.grids import (
     GridDetailView,
     GridGenerateView,
@@ -29,9 +31,17 @@ class OptionalSlashRouter(SimpleRouter):
 router = OptionalSlashRouter()
 router.register("jobs", JobViewSet, basename="job")
 router.register("prompt/styles/custom", PromptStyleViewSet, basename="prompt-style")
+router.register("characters", CharacterViewSet, basename="character")
 
 urlpatterns = [
     re_path(r"^health/?$", HealthView.as_view(), name="health"),
+    re_path(r"^dialogue/generate/?$", DialogueGenerateView.as_view(), name="dialogue-generate"),
+    re_path(r"^dialogue/history/?$", DialogueHistoryView.as_view(), name="dialogue-history"),
+    re_path(
+        r"^dialogue/(?P<scene_id>[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12})/?$",
+        DialogueDetailView.as_view(),
+        name="dialogue-detail",
+    ),
     re_path(r"^prompt/enhance/?$", PromptEnhanceView.as_view(), name="prompt-enhance"),
     re_path(r"^prompt/styles/?$", PromptStylesView.as_view(), name="prompt-styles"),
     re_path(r"^prompt/history/?$", PromptHistoryView.as_view(), name="prompt-history"),

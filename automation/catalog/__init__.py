@@ -19,3 +19,13 @@ def prompt_catalog() -> dict[str, Any]:
 
 def grid_catalog() -> dict[str, Any]:
     return load("grid")
+
+
+def dialogue_catalog() -> dict[str, Any]:
+    """Roles, traits, dialogue types (with their arcs), templates, moods, context phrasing."""
+    return load("dialogue")
+
+
+def archetype_voices() -> dict[str, Any]:
+    """Each archetype's own voice: rules, lines per beat, emotions, gestures, delivery."""
+    return load("voices")

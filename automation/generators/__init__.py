@@ -62,4 +62,4 @@ def all_generators() -> list[Generator]:
 
 def _load_builtin_generators() -> None:
     # Imported lazily: generator modules import models, which must wait for app loading.
-    from automation.generators import grid, prompt  # noqa: F401
+    from automation.generators import dialogue, grid, prompt  # noqa: F401

@@ -1,0 +1,123 @@
+"""Dialogue generation: plan the scene, have a text provider write it, store it.
+
+The provider is the request's `provider`, else settings.STORYCORE_TEXT_PROVIDER:
+`builtin` (the offline writer) or `llm` (an OpenAI-compatible server).
+"""
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+
+from automation.generators import Generator, JobContext, register
+from automation.generators.dialogue_llm import write_with_llm
+from automation.generators.dialogue_plan import plan_dialogue, speaker_from_params
+from automation.generators.dialogue_writer import scene_title, context_slots, write_dialogue
+
+SEED_MAX = 2**32 - 1
+
+
+def job_seed(job) -> int:
+    """A request without a seed gets one from its job id: each job differs, and retries of
+    the same job write the same dialogue."""
+    return job.job_id.int % (SEED_MAX + 1)
+
+
+@dataclass
+class DialogueArtifact:
+    params: dict[str, Any]
+    written: dict[str, Any]
+    seed: int
+    provider: str
+
+    def save(self, job) -> dict[str, Any]:
+        from automation.models import Character, Dialogue, DialogueLine
+
+        params = self.params
+        context = params.get("context") or {}
+        dialogue = Dialogue.objects.create(
+            scene_id=uuid.uuid4(),
+            owner_id=job.owner_id,
+            job=job,
+            title=self.written["title"],
+            context=context,
+            characters=params["characters"],
+            dialogue_type=params["dialogue_type"],
+            template=params["template"],
+            mood=context.get("mood") or "neutral",
+            seed=self.seed,
+            provider=self.provider,
+        )
+        ids = [character["character_id"] for character in params["characters"]]
+        cast = {c.character_id: c for c in Character.objects.filter(owner_id=job.owner_id, character_id__in=ids)}
+        DialogueLine.objects.bulk_create(
+            DialogueLine(
+                dialogue=dialogue,
+                order=number,
+                character=cast.get(line["character_id"]),
+                character_key=line["character_id"],
+                character_name=line["character_name"],
+                text=line["dialogue"],
+                emotion=line["emotion"],
+                is_thought=line["is_thought"],
+                gesture=line["gesture"],
+                voice_direction=line["voice_direction"],
+                beat=line["beat"],
+            )
+            for number, line in enumerate(self.written["lines"], start=1)
+        )
+        return dialogue.as_dict()
+
+
+def run(ctx: JobContext) -> DialogueArtifact:
+    params = ctx.params
+    speakers = [speaker_from_params(character) for character in params["characters"]]
+    context = params.get("context") or {}
+    seed = params["seed"] if params.get("seed") is not None else job_seed(ctx.job)
+    provider = params.get("provider") or settings.STORYCORE_TEXT_PROVIDER
+    rng = random.Random(seed)
+    turns = plan_dialogue(
+        speakers,
+        dialogue_type=params["dialogue_type"],
+        template=params["template"],
+        num_lines=params["num_lines"],
+        mood=context.get("mood") or "neutral",
+        rng=rng,
+    )
+    ctx.checkpoint(10)
+    if provider == "llm":
+        written = write_with_llm(
+            speakers=speakers,
+            given_traits=[character.get("personality_traits") or {} for character in params["characters"]],
+            turns=turns,
+            context=context,
+            dialogue_type=params["dialogue_type"],
+            template=params["template"],
+            seed=seed,
+            title=params.get("title") or "",
+            heartbeat=ctx.checkpoint,
+        )
+        written["title"] = params.get("title") or written["title"] or scene_title(params["dialogue_type"], context_slots(context), rng)
+    else:
+        written = write_dialogue(
+            speakers=speakers,
+            turns=turns,
+            context=context,
+            dialogue_type=params["dialogue_type"],
+            rng=rng,
+            title=params.get("title") or "",
+        )
+    ctx.checkpoint(90)
+    return DialogueArtifact(params=params, written=written, seed=seed, provider=provider)
+
+
+def cleanup(cutoff: datetime, batch_size: int) -> int:
+    from automation.jobs import delete_in_batches
+    from automation.models import Dialogue
+
+    return delete_in_batches(Dialogue.objects.filter(created_at__lt=cutoff), batch_size=batch_size)
+
+
+register(Generator(type="dialogue", run=run, cleanup=cleanup))
