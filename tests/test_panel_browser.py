@@ -75,6 +75,21 @@ def test_anonymous_visitors_are_sent_to_the_login_page(browser, live_server):
     context.close()
 
 
+def test_generate_a_dialogue_and_read_it_as_a_script(page):
+    page.click("button[data-tab=dialogue]")
+    page.wait_for_function("document.querySelectorAll('#dialogue-characters .character-row').length === 2")
+    page.fill("#dialogue-form [name=num_lines]", "6")
+    page.click("#dialogue-form button[type=submit]")
+    lines = page.locator("#dialogue-result .script li")
+    lines.first.wait_for()
+    assert lines.count() == 6
+    speakers = {lines.nth(i).locator(".speaker").inner_text() for i in range(6)}
+    assert speakers == {"Héros:", "Méchant:"}
+    assert lines.first.locator(".emotion").count() == 1
+    page.locator("#dialogue-history li").first.wait_for()
+    screenshot(page, "panel-dialogue")
+
+
 def test_enhance_a_prompt_and_copy_it(page):
     page.click("button[data-tab=prompt]")
     page.wait_for_function("document.querySelectorAll('#prompt-form [name=style] option').length > 10")
@@ -139,3 +154,13 @@ def test_a_failed_job_is_retried_and_the_queue_cleared_from_the_jobs_tab(page):
     page.locator("#jobs-body td:has-text('No jobs here.')").wait_for()
     page.select_option("#jobs-status", "cancelled")
     page.locator("#jobs-body tr[data-status=cancelled]").wait_for()
+
+
+def test_the_panel_fits_a_phone_screen(page):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.click("button[data-tab=jobs]")
+    page.click("button[data-tab=dialogue]")
+    page.wait_for_function("document.querySelectorAll('#dialogue-characters .character-row').length === 2")
+    # Nothing wider than the screen: no sideways scrolling.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "panel-dialogue-phone")

@@ -1,5 +1,6 @@
 """Dialogue endpoints: generate (a job), history (list, filter, delete) and one scene."""
 import django_filters
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -278,3 +279,34 @@ class DialogueDetailView(generics.RetrieveAPIView):
     def get(self, request, *args, **kwargs):
         """One dialogue (scene) with its lines."""
         return super().get(request, *args, **kwargs)
+
+
+@extend_schema(tags=["dialogue"])
+class DialogueOptionsView(APIView):
+    """Everything a dialogue request may name, for forms and clients."""
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request):
+        catalog, voices = dialogue_catalog(), archetype_voices()
+        phrases = catalog["context_phrases"]
+        return Response(
+            {
+                "archetypes": [
+                    {"name": name, "label": voice["label"], "summary": voice["summary"]} for name, voice in voices.items()
+                ],
+                "roles": list(catalog["roles"]),
+                "personality_traits": list(catalog["traits"]),
+                "dialogue_types": list(catalog["dialogue_types"]),
+                "templates": list(catalog["templates"]),
+                "moods": list(catalog["moods"]),
+                # Free text in a request; these are the values the built-in writer knows.
+                "times_of_day": list(phrases["time_of_day"]),
+                "weather": list(phrases["weather"]),
+                "situations": list(phrases["situation"]),
+                "providers": [
+                    {"name": name, "default": name == settings.STORYCORE_TEXT_PROVIDER} for name in PROVIDERS
+                ],
+                "limits": {"characters": [MIN_CHARACTERS, MAX_CHARACTERS], "num_lines": [1, MAX_LINES]},
+            }
+        )
+

@@ -2,7 +2,7 @@ from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from automation.api.characters import CharacterViewSet
-from automation.api.dialogue import DialogueDetailView, DialogueGenerateView, DialogueHistoryView
+from automation.api.dialogue import DialogueDetailView, DialogueGenerateView, DialogueHistoryView, DialogueOptionsView
 from automation.api.grids import (
     GridDetailView,
     GridGenerateView,
@@ -37,6 +37,7 @@ urlpatterns = [
     re_path(r"^health/?$", HealthView.as_view(), name="health"),
     re_path(r"^dialogue/generate/?$", DialogueGenerateView.as_view(), name="dialogue-generate"),
     re_path(r"^dialogue/history/?$", DialogueHistoryView.as_view(), name="dialogue-history"),
+    re_path(r"^dialogue/options/?$", DialogueOptionsView.as_view(), name="dialogue-options"),
     re_path(
         r"^dialogue/(?P<scene_id>[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12})/?$",
         DialogueDetailView.as_view(),

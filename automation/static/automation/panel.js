@@ -59,7 +59,7 @@ function optionList(value) {
 }
 
 function fillSelects() {
-  for (const select of document.querySelectorAll("select[data-options]")) {
+  for (const select of document.querySelectorAll("select[data-options], datalist[data-options]")) {
     const [source, key] = select.dataset.options.split(".");
     const items = optionList((vocabularies[source] || {})[key]);
     select.replaceChildren();
@@ -69,7 +69,6 @@ function fillSelects() {
   // Sensible first choices, matching the original examples.
   setValue("#dialogue-form [name=dialogue_type]", "conflict");
   setValue("#dialogue-form [name=mood]", "tense");
-  setValue("#dialogue-form [name=time_of_day]", "night");
   setValue("#grid-form [name=grid_size]", "3x3");
   selectMany("#grid-form [name=outfits]", ["casual", "combat", "armor"]);
   selectMany("#grid-form [name=poses]", ["standing", "walking", "fighting", "casting"]);
