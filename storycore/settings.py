@@ -205,6 +205,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DialogueMoodEnum": "automation.api.schema_enums.DIALOGUE_MOODS",
         "ImageMoodEnum": "automation.api.schema_enums.IMAGE_MOODS",
+        "TextProviderEnum": "automation.api.schema_enums.TEXT_PROVIDERS",
+        "ImageProviderEnum": "automation.api.schema_enums.IMAGE_PROVIDERS",
     },
 }
 

@@ -148,14 +148,6 @@ def test_it_rejects_an_unknown_choice_listing_the_allowed_ones(db, owner_client,
     assert not GenerationJob.objects.exists()
 
 
-def test_it_rejects_the_llm_provider_as_not_available_yet(db, owner_client):
-    response = owner_client.post(URL, {**ORIGINAL_EXAMPLE, "provider": "llm"}, format="json")
-    assert response.status_code == 400
-    assert "not available" in str(response.data["provider"][0])
-    assert "builtin" in str(response.data["provider"][0])
-    assert not GenerationJob.objects.exists()
-
-
 @pytest.mark.parametrize("base_prompt", ["", "   ", None])
 def test_it_rejects_an_empty_base_prompt(db, owner_client, base_prompt):
     response = owner_client.post(URL, {**ORIGINAL_EXAMPLE, "base_prompt": base_prompt}, format="json")

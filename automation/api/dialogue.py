@@ -19,6 +19,7 @@ from automation.api.characters import (
 )
 from automation.api.fields import AliasedInputMixin, JobOptionsMixin, StrictFieldsMixin, VocabularyField
 from automation.api.job_responses import CREATE_JOB_PARAMETERS, create_job_response
+from automation.api.schema_enums import TEXT_PROVIDERS
 from automation.api.serializers import CountSerializer, GenerationJobSerializer
 from automation.catalog import archetype_voices, dialogue_catalog
 from automation.characters import character_snapshot, character_upsert
@@ -30,7 +31,7 @@ CONTEXT_TEXT_MAX = 200
 TITLE_MAX = 200
 MIN_CHARACTERS, MAX_CHARACTERS = 2, 8
 MAX_LINES = 100
-PROVIDERS = ["builtin", "llm"]
+PROVIDERS = TEXT_PROVIDERS
 NEW_CHARACTER_DEFAULTS = {"role": "supporting", "personality_traits": {}, "description": "", "speech_notes": ""}
 
 

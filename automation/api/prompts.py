@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from automation import prompt_history
 from automation.api.fields import AliasedInputMixin, JobOptionsMixin, StrictFieldsMixin, VocabularyField
 from automation.api.job_responses import CREATE_JOB_PARAMETERS, create_job_response
+from automation.api.schema_enums import TEXT_PROVIDERS
 from automation.api.pagination import StandardPagination
 from automation.api.serializers import CountSerializer, GenerationJobSerializer
 from automation.catalog import prompt_catalog
@@ -28,7 +29,7 @@ from automation.prompt_styles import style_names_for, styles_for, styles_managea
 
 BASE_PROMPT_MAX = 2000
 VARIANTS_MAX = 20
-PROVIDERS = ["builtin"]
+PROVIDERS = TEXT_PROVIDERS
 
 
 class PromptEnhanceSerializer(AliasedInputMixin, StrictFieldsMixin, JobOptionsMixin):
@@ -71,7 +72,11 @@ class PromptEnhanceSerializer(AliasedInputMixin, StrictFieldsMixin, JobOptionsMi
         max_value=SEED_MAX,
         help_text="Makes the {a|b} / wildcard choices reproducible; random (and returned) if omitted.",
     )
-    provider = serializers.CharField(default="builtin", help_text='Only "builtin" for now.')
+    provider = VocabularyField(
+        choices=PROVIDERS,
+        required=False,
+        help_text="builtin, or llm to have the configured LLM add details first; default STORYCORE_TEXT_PROVIDER.",
+    )
 
     def get_fields(self):
         fields = super().get_fields()
@@ -88,15 +93,6 @@ class PromptEnhanceSerializer(AliasedInputMixin, StrictFieldsMixin, JobOptionsMi
             check_template(value)
         except TemplateError as exc:
             raise serializers.ValidationError(str(exc)) from exc
-        return value
-
-    def validate_provider(self, value: str) -> str:
-        if value == "llm":
-            raise serializers.ValidationError(
-                'The "llm" provider is not available for prompt enhancement yet. Allowed values: builtin.'
-            )
-        if value not in PROVIDERS:
-            raise serializers.ValidationError(f'"{value}" is not a valid choice. Allowed values: {", ".join(PROVIDERS)}.')
         return value
 
 

@@ -4,12 +4,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
+
 from automation.catalog import prompt_catalog
 from automation.exceptions import PermanentError
 from automation.generators import Generator, JobContext, register
 from automation.generators.prompt_tags import keys, split_tags, unique
 from automation.generators.prompt_variants import SEED_MAX, TemplateError, expand, new_seed
 from automation.models.prompts import PROMPT_PLACEHOLDER
+from automation.providers import llm
+
+MAX_DETAILS = 8
+DETAIL_MAX = 80  # characters per detail
 
 
 def _vocabulary_entry(kind: str, name: str) -> dict[str, Any]:
@@ -41,6 +47,7 @@ def enhance(
     add_negative: bool = True,
     add_style_tags: bool = True,
     owner=None,
+    details: list[str] = (),
 ) -> dict[str, Any]:
     """Enhance one base prompt (taken verbatim; no {a|b} expansion here).
 
@@ -77,7 +84,10 @@ def enhance(
     if add_negative:
         negative = unique(split_tags(style_def.negative) + split_tags(quality_entry["negative"]))
 
-    parts = before + [subject] + after + added["camera"] + added["lighting"] + added["mood"] + added["quality"]
+    # Details (from the LLM) describe the subject, so they follow it, deduplicated like tags.
+    detail_tags = unique(list(details), exclude=used)
+    used |= keys(detail_tags)
+    parts = before + [subject] + detail_tags + after + added["camera"] + added["lighting"] + added["mood"] + added["quality"]
     return {
         "original_prompt": base_prompt,
         "enhanced_prompt": ", ".join(parts),
@@ -87,8 +97,50 @@ def enhance(
         "mood_tags": added["mood"],
         "quality_tags": added["quality"],
         "camera_tags": added["camera"],
+        "detail_tags": detail_tags,
         "settings": dict(quality_entry["settings"]),
     }
+
+
+DETAILS_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "details": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": MAX_DETAILS},
+    },
+    "required": ["details"],
+    "additionalProperties": False,
+}
+DETAILS_SYSTEM = (
+    "You enrich prompts for an image generator (Stable Diffusion / ComfyUI). Given a subject, answer with "
+    f"1 to {MAX_DETAILS} short visual details (a few words each: materials, colours, setting, composition) that "
+    "fit it. Do not repeat the subject, do not name an art style, lighting or quality terms. Answer in JSON."
+)
+
+
+def prompt_details(prompt: str, *, seed: int, checkpoint=None) -> list[str]:
+    """Ask the configured LLM for visual details of the subject. The base prompt itself is
+    never rewritten (it stays verbatim); the details are added as tags after it."""
+
+    def validate(answer: dict[str, Any]) -> list[str]:
+        details = answer.get("details")
+        if not isinstance(details, list):
+            raise ValueError('the answer has no "details" list')
+        cleaned = [llm.strip_control(str(d)).strip().strip(",")[:DETAIL_MAX] for d in details]
+        cleaned = [d for d in cleaned if d]
+        if not cleaned:
+            raise ValueError("the answer's details are empty")
+        return cleaned[:MAX_DETAILS]
+
+    return llm.chat_json(
+        system=DETAILS_SYSTEM,
+        user=f"Subject: {prompt}",
+        schema=DETAILS_SCHEMA,
+        schema_name="prompt_details",
+        seed=seed,
+        temperature=0.7,
+        validate=validate,
+        heartbeat=checkpoint,
+    )
 
 
 def enhance_request(*, params: dict[str, Any], owner=None, checkpoint=None) -> dict[str, Any]:
@@ -97,9 +149,8 @@ def enhance_request(*, params: dict[str, Any], owner=None, checkpoint=None) -> d
     The result has the single-prompt shape for the first variant; with variants > 1 it
     adds `variants`, one full result per variant. Each variant carries a seed (the request's
     seed + its index), reproducible and usable as the sampler seed."""
-    provider = params.get("provider", "builtin")
-    if provider != "builtin":
-        raise PermanentError(f'Prompt provider "{provider}" is not available; use "builtin".')
+    # Resolved at run time, like the dialogue provider: a settings change applies to retries.
+    provider = params.get("provider") or settings.STORYCORE_TEXT_PROVIDER
     count = params.get("variants", 1)
     seed = params.get("seed")
     if seed is None:
@@ -114,7 +165,8 @@ def enhance_request(*, params: dict[str, Any], owner=None, checkpoint=None) -> d
                    add_style_tags=params.get("add_style_tags", True))
     results = []
     for index, prompt in enumerate(prompts):
-        result = enhance(base_prompt=prompt, owner=owner, **options)
+        details = prompt_details(prompt, seed=seed + index, checkpoint=checkpoint) if provider == "llm" else []
+        result = enhance(base_prompt=prompt, owner=owner, details=details, **options)
         result.update(original_prompt=params["base_prompt"], expanded_prompt=prompt, seed=(seed + index) % (SEED_MAX + 1))
         results.append({"index": index, **result})
         if checkpoint is not None:
