@@ -52,9 +52,15 @@ def job_counts() -> dict[str, int]:
 
 
 def providers() -> dict[str, Any]:
+    """The default providers; a remote one is probed (briefly), the built-ins always work.
+    An unreachable provider is reported but does not make the service unhealthy: jobs are
+    still accepted and retried until it is back."""
+    from automation.providers import comfyui, llm
+
+    text, image = settings.STORYCORE_TEXT_PROVIDER, settings.STORYCORE_IMAGE_PROVIDER
     return {
-        "text": {"default": settings.STORYCORE_TEXT_PROVIDER},
-        "image": {"default": settings.STORYCORE_IMAGE_PROVIDER},
+        "text": {"default": text, **(llm.probe() if text == "llm" else {"ok": True})},
+        "image": {"default": image, **(comfyui.probe() if image == "comfyui" else {"ok": True})},
     }
 
 

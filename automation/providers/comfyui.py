@@ -367,3 +367,13 @@ def _retry_after(response: requests.Response) -> float | None:
     except ValueError:
         return None
     return seconds if math.isfinite(seconds) and seconds >= 0 else None
+
+
+def probe(*, timeout: float = 2.0) -> dict[str, Any]:
+    """For the health report: does ComfyUI answer GET /system_stats?"""
+    base = settings.STORYCORE_COMFYUI_URL.rstrip("/")
+    try:
+        response = requests.get(f"{base}/system_stats", timeout=timeout)
+    except requests.RequestException as exc:
+        return {"ok": False, "url": base, "error": f"{type(exc).__name__}: unreachable"}
+    return {"ok": response.ok, "url": base, "status": response.status_code}

@@ -284,3 +284,20 @@ def _content(response: requests.Response) -> tuple[str, str | None]:
     except (ValueError, KeyError, IndexError, TypeError):
         raise UnusableAnswer("the server's answer is not a chat completion (no choices[0].message.content)", raw=response.text) from None
     return (content if isinstance(content, str) else ""), choice.get("finish_reason")
+
+
+def probe(*, timeout: float = 2.0) -> dict[str, Any]:
+    """For the health report: can the server be reached, and does it offer our model?"""
+    base = settings.STORYCORE_LLM_URL.rstrip("/")
+    model = settings.STORYCORE_LLM_MODEL
+    try:
+        response = requests.get(f"{base}/models", headers=_headers(), timeout=timeout)
+    except requests.RequestException as exc:
+        return {"ok": False, "url": base, "model": model, "error": f"{type(exc).__name__}: unreachable"}
+    names = []
+    if response.ok:
+        try:
+            names = [e.get("id") or e.get("name") for e in response.json().get("data") or [] if isinstance(e, dict)]
+        except (ValueError, AttributeError):
+            names = []
+    return {"ok": response.ok, "url": base, "model": model, "model_listed": model in names, "status": response.status_code}
