@@ -3,7 +3,7 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.models import Count
 
 from automation.models import GenerationJob
@@ -70,7 +70,11 @@ def health_report() -> tuple[bool, dict[str, Any]]:
     database = check_database()
     broker = check_broker()
     report: dict[str, Any] = {"database": database, "broker": broker, "workers": check_workers()}
-    report["jobs"] = job_counts() if database["ok"] else {}
+    try:
+        report["jobs"] = job_counts() if database["ok"] else {}
+    except DatabaseError as exc:  # e.g. tables not migrated yet
+        database.update(ok=False, error=f"{type(exc).__name__}: {exc}")
+        report["jobs"] = {}
     report["providers"] = providers()
     healthy = database["ok"] and broker["ok"]
     report["status"] = "ok" if healthy else "unavailable"

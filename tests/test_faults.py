@@ -40,6 +40,21 @@ def assert_completed_exactly_once(job_ids, *, what: str, cluster: Cluster) -> No
 
 
 @pytest.fixture
+def servers(tmp_path):
+    """Start web servers and clusters that are stopped even when the test fails."""
+    started = []
+
+    def start(kind, **kwargs):
+        server = kind(log=tmp_path / f"{kind.__name__.lower()}-{len(started)}.log", **kwargs).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
 def private_redis(monkeypatch):
     server = RedisServer().start()
     # This process enqueues (web requests, the dispatcher) into the private Redis too.
@@ -50,10 +65,7 @@ def private_redis(monkeypatch):
     server.stop()
 
 
-def test_the_redis_broker_stopped_and_restarted_loses_no_job(transactional_db, tmp_path, private_redis, owner_client, settings):
-    def cluster_on_private_redis() -> Cluster:
-        return Cluster(log=tmp_path / "cluster.log", env={"REDIS_URL": private_redis.url}).start()
-
+def test_the_redis_broker_stopped_and_restarted_loses_no_job(transactional_db, servers, private_redis, owner_client, settings):
     # 1. Jobs queued in Redis, then Redis dies before any worker takes them.
     queued = [owner_client.post(ENHANCE, payload(n), format="json").data["job_id"] for n in range(10)]
     assert GenerationJob.objects.filter(pk__in=queued, enqueued_at__isnull=False).count() == 10
@@ -69,19 +81,17 @@ def test_the_redis_broker_stopped_and_restarted_loses_no_job(transactional_db, t
 
     # 3. Redis comes back empty; the dispatcher re-sends what the broker lost.
     private_redis.start()
-    cluster = cluster_on_private_redis()
+    cluster = servers(Cluster, env={"REDIS_URL": private_redis.url})
     settings.STORYCORE_REDISPATCH_AFTER = 0
     time.sleep(0.1)
     call_command("dispatch_jobs")
 
     assert_completed_exactly_once(queued + while_down, what="jobs across a Redis restart", cluster=cluster)
-    cluster.stop()
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="cuts PostgreSQL backend connections")
-def test_a_worker_whose_database_connection_is_cut_loses_no_job(transactional_db, tmp_path, owner_client, broker):
-    slow = Cluster(module="tests.support.slow_cluster", log=tmp_path / "slow.log",
-                   env={"SLOW_SECONDS": "3", "STORYCORE_JOB_LEASE": "5"}).start()  # fmt: skip
+def test_a_worker_whose_database_connection_is_cut_loses_no_job(transactional_db, servers, owner_client, broker):
+    slow = servers(Cluster, module="tests.support.slow_cluster", env={"SLOW_SECONDS": "3", "STORYCORE_JOB_LEASE": "5"})
     job_ids = [owner_client.post(ENHANCE, payload(n), format="json").data["job_id"] for n in range(4)]
     wait_for(lambda: GenerationJob.objects.filter(pk__in=job_ids, status="processing").exists(), timeout=60,
              what="a job to be running")  # fmt: skip
@@ -98,13 +108,12 @@ def test_a_worker_whose_database_connection_is_cut_loses_no_job(transactional_db
         time.sleep(1)
 
     assert_completed_exactly_once(job_ids, what="jobs after the database connections were cut", cluster=slow)
-    slow.stop()
 
 
-def test_a_client_waiting_across_a_web_restart_gets_its_one_job(transactional_db, tmp_path, owner, broker):
+def test_a_client_waiting_across_a_web_restart_gets_its_one_job(transactional_db, servers, owner, broker):
     token = Token.objects.create(user=owner).key
     headers = {"Authorization": f"Token {token}", "Idempotency-Key": "restart-test-1"}
-    web = WebServer(log=tmp_path / "web.log").start()
+    web = servers(WebServer)
     outcome = {}
 
     def waiting_client() -> None:
@@ -118,15 +127,13 @@ def test_a_client_waiting_across_a_web_restart_gets_its_one_job(transactional_db
     wait_for(lambda: GenerationJob.objects.exists(), timeout=10, what="the job to be created")
     web.kill()  # the web server dies while the client waits (no worker is running yet)
     client.join()
-    assert isinstance(outcome["first"], requests.ConnectionError)
+    assert isinstance(outcome["first"], requests.ConnectionError), outcome["first"]
 
     # The client retries the same request against the restarted server, with its key.
-    web = WebServer(log=tmp_path / "web2.log").start()
-    cluster = Cluster(log=tmp_path / "cluster.log").start()
+    web = servers(WebServer)
+    cluster = servers(Cluster)
     retry = requests.post(f"{web.url}{ENHANCE}?wait=20", json=payload(1), headers=headers, timeout=30)
     assert retry.status_code == 200, retry.text
     assert retry.json()["status"] == "completed"
     assert GenerationJob.objects.count() == 1
     assert_completed_exactly_once([retry.json()["job_id"]], what="the job after a web restart", cluster=cluster)
-    cluster.stop()
-    web.stop()

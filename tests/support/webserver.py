@@ -34,18 +34,26 @@ class WebServer:
         self.process = subprocess.Popen(
             self.command, cwd=BASE_DIR, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
         )
-        wait_for(self._answers, timeout=30, what=f"gunicorn on {self.url}")
+        try:
+            wait_for(self._answers, timeout=30, what=f"gunicorn on {self.url}")
+        except AssertionError:
+            self.stop()  # never leave a half-started server behind
+            raise AssertionError(f"gunicorn did not answer on {self.url}:\n{self.output()}") from None
         return self
 
     def _answers(self) -> bool:
         try:
-            return requests.get(f"{self.url}/api/automation/health", timeout=2).status_code in (200, 503)
-        except requests.ConnectionError:
+            # A fresh worker's first request imports the whole app: give it time on a busy machine.
+            return requests.get(f"{self.url}/api/automation/health", timeout=10).status_code in (200, 503)
+        except (requests.ConnectionError, requests.Timeout):
             return False
 
     def kill(self) -> None:
         """SIGKILL the master and its workers, as a crash or OOM kill would."""
-        os.killpg(self.process.pid, signal.SIGKILL)
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         self.process.wait()
 
     def stop(self) -> None:
@@ -54,8 +62,9 @@ class WebServer:
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                pass
+        if self.process:
+            self.kill()  # whatever is left of the group
         self._log.close()
 
     def output(self) -> str:

@@ -367,6 +367,8 @@ document.addEventListener("DOMContentLoaded", async () => {
       loadPromptHistory();
     });
   });
+  // The jobs list stays live while it is on screen.
+  setInterval(() => { if (!document.getElementById("tab-jobs").hidden) loadJobs(); }, 2000);
   document.getElementById("jobs-status").addEventListener("change", loadJobs);
   document.getElementById("jobs-type").addEventListener("change", loadJobs);
   document.getElementById("retry-all").addEventListener("click", retryAll);
