@@ -133,7 +133,8 @@ def test_a_client_waiting_across_a_web_restart_gets_its_one_job(transactional_db
     web = servers(WebServer)
     cluster = servers(Cluster)
     retry = requests.post(f"{web.url}{ENHANCE}?wait=20", json=payload(1), headers=headers, timeout=30)
-    assert retry.status_code == 200, retry.text
-    assert retry.json()["status"] == "completed"
+    # 200 with the result, or 202 if a busy machine has not finished it within the wait.
+    assert retry.status_code in (200, 202), retry.text
+    assert retry.headers["Idempotent-Replayed"] == "true"
     assert GenerationJob.objects.count() == 1
     assert_completed_exactly_once([retry.json()["job_id"]], what="the job after a web restart", cluster=cluster)
