@@ -277,7 +277,9 @@ class StoryCoreClient:
         target = Path(path)
         if target.is_dir():
             target = target / f"{bundle}.png"
-        response = self._send("GET", f"character/grid/{_id(bundle)}/sheet.png", stream=True, accept="image/png")
+        # JSON accepted too, so that a 404 comes back as DRF's JSON error, not a 406.
+        accept = "image/png, application/json;q=0.5"
+        response = self._send("GET", f"character/grid/{_id(bundle)}/sheet.png", stream=True, accept=accept)
         partial = target.with_name(target.name + ".part")
         try:
             with open(partial, "wb") as out:
