@@ -330,24 +330,33 @@ def load_payload(args) -> dict[str, Any]:
     return data
 
 
-def build_parser() -> argparse.ArgumentParser:
-    # The common options work before or after the subcommand.
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--url", default=argparse.SUPPRESS, help="server URL (default $STORYCORE_URL, else http://127.0.0.1:8000)")
-    common.add_argument("--token", default=argparse.SUPPRESS, help="API token (default $STORYCORE_TOKEN)")
-    common.add_argument("--timeout", type=float, default=argparse.SUPPRESS, help="seconds per HTTP request (default 30)")
-    common.add_argument("--retries", type=int, default=argparse.SUPPRESS, help="repeats after a connection error, 5xx or 429 (default 2)")
-    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON on stdout")
+def add_common_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+    """The options every command takes, before or after the command name. Only the main
+    parser has defaults: a subcommand's must not overwrite a value given before it."""
 
+    def default(value):
+        return value if defaults else argparse.SUPPRESS
+
+    parser.add_argument("--url", default=default(None), help="server URL (default $STORYCORE_URL, else http://127.0.0.1:8000)")
+    parser.add_argument("--token", default=default(None), help="API token (default $STORYCORE_TOKEN)")
+    parser.add_argument("--timeout", type=float, default=default(30.0), help="seconds per HTTP request (default 30)")
+    parser.add_argument(
+        "--retries", type=int, default=default(2), help="repeats after a connection error, 5xx or 429 (default 2)"
+    )
+    parser.add_argument("--json", action="store_true", default=default(False), help="print JSON on stdout")
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m storycore_client", description="StoryCore Automation client.", parents=[common],
+        prog="python -m storycore_client", description="StoryCore Automation client.",
         epilog=__doc__.split("\n\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
-    parser.set_defaults(url=None, token=None, timeout=30.0, retries=2, json=False)
+    add_common_options(parser, defaults=True)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, handler, help: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, parents=[common], help=help, description=help)
+        sub = commands.add_parser(name, help=help, description=help)
+        add_common_options(sub, defaults=False)
         sub.set_defaults(handler=handler)
         return sub
 
