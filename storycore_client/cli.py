@@ -1,7 +1,7 @@
 """`python -m storycore_client`: the client on the command line.
 
 Exit codes: 0 done; 1 a job failed or was cancelled (or the service is unhealthy);
-2 bad usage or a 400 from the server; 3 server unreachable (connection refused, timeout);
+2 bad usage or a 400 from the server; 3 server unreachable (connection refused or lost, timeout);
 4 not authenticated / not allowed (401, 403); 5 not found (404); 6 conflict (409);
 7 rate limited (429); 8 server error (5xx); 9 still running when the wait ended.
 """
@@ -17,6 +17,7 @@ from storycore_client.client import StoryCoreClient
 from storycore_client.errors import (
     BadRequest,
     Conflict,
+    ConnectionLost,
     ConnectionRefused,
     Forbidden,
     JobError,
@@ -38,7 +39,7 @@ EXIT_CODES: list[tuple[type[StoryCoreError], int]] = [
     (JobWaitTimeout, EXIT_STILL_RUNNING),
     (JobError, EXIT_JOB_FAILED),
     (BadRequest, EXIT_USAGE),
-    ((ConnectionRefused, Timeout), EXIT_UNREACHABLE),
+    ((ConnectionRefused, ConnectionLost, Timeout), EXIT_UNREACHABLE),
     ((Unauthorized, Forbidden), EXIT_AUTH),
     (NotFound, EXIT_NOT_FOUND),
     (Conflict, EXIT_CONFLICT),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import random
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -16,8 +17,10 @@ from typing import Any
 from urllib.parse import quote, urljoin
 
 import requests
+from urllib3.exceptions import NewConnectionError
 
 from storycore_client.errors import (
+    ConnectionLost,
     ConnectionRefused,
     JobCancelled,
     JobFailed,
@@ -366,7 +369,9 @@ class StoryCoreClient:
         if isinstance(exc, requests.Timeout):  # ConnectTimeout is both: a timeout it is
             return Timeout(url, timeout or self.timeout)
         if isinstance(exc, requests.ConnectionError):
-            return ConnectionRefused(self.base_url, _root_cause(exc))
+            if _could_not_connect(exc):
+                return ConnectionRefused(self.base_url, _root_cause(exc))
+            return ConnectionLost(url, _root_cause(exc))
         return StoryCoreError(f"{type(exc).__name__} talking to {url}: {exc}")
 
     def _paginate(self, path: str, params: Mapping[str, Any], limit: int | None) -> Iterator[dict[str, Any]]:
@@ -411,6 +416,24 @@ def _json(response: requests.Response) -> Any:
             f"Expected JSON from {response.url}, got {response.headers.get('Content-Type')}: is "
             f"{response.url} a StoryCore server?"
         ) from exc
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and everything it wraps (requests → urllib3 → socket)."""
+    stack, seen = [exc], set()
+    while stack:
+        current = stack.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        stack += [current.__cause__, current.__context__, getattr(current, "reason", None)]
+        stack += [arg for arg in current.args if isinstance(arg, BaseException)]
+
+
+def _could_not_connect(exc: BaseException) -> bool:
+    """True when no connection was made (so the request surely was not received)."""
+    return any(isinstance(cause, (NewConnectionError, ConnectionRefusedError, socket.gaierror)) for cause in _causes(exc))
 
 
 def _root_cause(exc: BaseException) -> str:

@@ -22,6 +22,16 @@ class ConnectionRefused(StoryCoreError):
         super().__init__(f"{message} [{detail}]" if detail else message)
 
 
+class ConnectionLost(StoryCoreError):
+    """The connection broke after the request was sent: it may or may not have been done.
+    Creates are repeated safely (same Idempotency-Key); state changes are not repeated."""
+
+    def __init__(self, url: str, detail: str = ""):
+        self.url = url
+        message = f"Connection lost: {url} closed the connection before answering"
+        super().__init__(f"{message} [{detail}]" if detail else message)
+
+
 class Timeout(StoryCoreError):
     """The server did not answer within the client's timeout."""
 

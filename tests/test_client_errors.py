@@ -11,6 +11,7 @@ from automation.models import GenerationJob
 from storycore_client import (
     BadRequest,
     Conflict,
+    ConnectionLost,
     ConnectionRefused,
     JobCancelled,
     JobWaitTimeout,
@@ -94,8 +95,9 @@ def test_health_returns_the_report_of_an_unhealthy_service_instead_of_raising():
     assert answer["healthy"] is False and answer["database"]["error"] == "down"
 
 
-def test_a_post_whose_answer_was_lost_is_retried_without_creating_a_second_job(live_server, owner):
-    with LossyProxy(live_server.url, lose=1) as proxy:
+@pytest.mark.parametrize("how", ["502", "drop"])
+def test_a_post_whose_answer_was_lost_is_retried_without_creating_a_second_job(live_server, owner, how):
+    with LossyProxy(live_server.url, lose=1, how=how) as proxy:
         client = StoryCoreClient(proxy.url, token_for(owner), backoff=0.01)
         job = client.enhance_prompt(PROMPT, wait=False)
     posts = [request for request in proxy.requests if request["method"] == "POST"]
@@ -104,6 +106,17 @@ def test_a_post_whose_answer_was_lost_is_retried_without_creating_a_second_job(l
     assert GenerationJob.objects.count() == 1
     assert str(GenerationJob.objects.get().job_id) == job["job_id"]
     assert job["status"] == "pending"
+
+
+def test_a_state_change_whose_answer_was_lost_is_not_repeated(live_server, owner):
+    client = StoryCoreClient(live_server.url, token_for(owner))
+    job = client.enhance_prompt(PROMPT, wait=False)
+    with LossyProxy(live_server.url, lose=1, how="drop") as proxy:
+        with pytest.raises(ConnectionLost) as caught:
+            StoryCoreClient(proxy.url, token_for(owner), backoff=0.01).cancel_job(job)
+    assert "closed the connection before answering" in str(caught.value)
+    assert [request["method"] for request in proxy.requests] == ["POST"]
+    assert client.get_job(job["job_id"])["status"] == "cancelled"  # it was done, once
 
 
 def test_it_raises_unauthorized_for_a_bad_or_missing_token(live_server, owner):

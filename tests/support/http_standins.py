@@ -90,12 +90,13 @@ class ErrorServer(_Server):
 
 
 class LossyProxy(_Server):
-    """Relays requests to `target`, but for the first `lose` POSTs it relays, answers 502
-    instead of the server's answer: the request was done, the answer was lost on the way."""
+    """Relays requests to `target`, but for the first `lose` POSTs it relays, loses the
+    server's answer: the request was done, the client hears a 502 (`how="502"`) or the
+    connection closing without an answer (`how="drop"`)."""
 
-    def __init__(self, target: str, *, lose: int = 1):
+    def __init__(self, target: str, *, lose: int = 1, how: str = "502"):
         super().__init__()
-        self.target, self.lose = target, lose
+        self.target, self.lose, self.how = target, lose, how
         self.lock = threading.Lock()
 
     def handle(self, handler, method, body):
@@ -106,6 +107,9 @@ class LossyProxy(_Server):
             lost = method == "POST" and self.lose > 0
             if lost:
                 self.lose -= 1
+        if lost and self.how == "drop":
+            handler.close_connection = True
+            return None
         if lost:
             return send(handler, 502, b"<html>502 Bad Gateway</html>", "text/html")
         keep = {k: v for k, v in answer.headers.items() if k.lower() in {"location", "idempotent-replayed", "retry-after"}}
