@@ -48,6 +48,10 @@ EXIT_CODES: list[tuple[type[StoryCoreError], int]] = [
 ]
 
 
+class UsageError(Exception):
+    """A command line that cannot be run as given (exit 2, like argparse's own errors)."""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -63,6 +67,10 @@ def main(argv: list[str] | None = None) -> int:
             return args.handler(client, args, payload)
     except StoryCoreError as exc:
         return report_error(exc, args)
+    except UsageError as exc:
+        parser.print_usage(sys.stderr)
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("Interrupted; jobs keep running on the server.", file=sys.stderr)
         return 130
@@ -207,7 +215,7 @@ def cmd_jobs(client, args, payload):
         show_jobs(client.list_jobs(status=args.status, type=args.type, limit=args.limit), args)
         return EXIT_OK
     if not args.job_id:
-        raise SystemExit(f"usage: jobs {action} JOB_ID")
+        raise UsageError(f"jobs {action} needs a JOB_ID")
     if action == "show":
         job = client.get_job(args.job_id)
         emit(job if args.json else job_line(job), args)
@@ -278,7 +286,7 @@ def cmd_sheet(client, args, payload):
 def cmd_history(client, args, payload):
     if args.delete:
         if args.kind == "grid":
-            raise SystemExit("grids are not deleted from the command line; history --delete takes dialogue or prompt")
+            raise UsageError("history --delete takes dialogue or prompt (grids are not deleted from here)")
         delete = client.delete_dialogue_history if args.kind == "dialogue" else client.delete_prompt_history
         count = delete(before=args.before)
         emit({"count": count} if args.json else f"Deleted {count} {args.kind} history entr{'y' if count == 1 else 'ies'}.", args)
@@ -312,7 +320,7 @@ def parse_character(text: str) -> dict[str, str]:
     """`ID[:NAME[:ARCHETYPE]]`: an id alone names one of your saved characters."""
     parts = text.split(":")
     if not parts[0] or len(parts) > 3:
-        raise SystemExit(f"--character {text!r}: use ID[:NAME[:ARCHETYPE]]")
+        raise UsageError(f"--character {text!r}: use ID[:NAME[:ARCHETYPE]]")
     return dict(zip(("character_id", "name", "archetype"), parts))
 
 

@@ -91,39 +91,68 @@ class StoryCoreClient:
 
     # --- generation (the original generateDialogue / generateCharacterGrid / enhancePrompt) ---
 
-    def generate_dialogue(self, payload: Mapping[str, Any] | None = None, /, **options) -> Any:
+    def generate_dialogue(
+        self,
+        payload: Mapping[str, Any] | None = None,
+        /,
+        *,
+        wait: bool | float = True,
+        on_progress: JobProgress | None = None,
+        idempotency_key: str | None = None,
+        **fields: Any,
+    ) -> Any:
         """Create a dialogue job and (by default) return the dialogue.
 
         Fields as in the API (`characters`, `context`, `dialogue_type`, `template`,
         `num_lines`, `title`, `seed`, `provider`, `max_retries`), snake_case or the original
         camelCase (`dialogueType`, `numLines`), as a dict, keywords, or both. Client options:
-        `wait` (True, False or seconds), `on_progress(job)`, `idempotency_key`.
+        `wait` (True: up to `wait_timeout`; seconds; False: return the job at once),
+        `on_progress(job)` called as the job moves, `idempotency_key` (default: a new uuid4).
         """
-        return self._generate("dialogue/generate", payload, options)
+        return self._generate("dialogue/generate", {**(payload or {}), **fields}, wait, on_progress, idempotency_key)
 
-    def generate_character_grid(self, payload: Mapping[str, Any] | None = None, /, **options) -> Any:
+    def generate_character_grid(
+        self,
+        payload: Mapping[str, Any] | None = None,
+        /,
+        *,
+        wait: bool | float = True,
+        on_progress: JobProgress | None = None,
+        idempotency_key: str | None = None,
+        **fields: Any,
+    ) -> Any:
         """Create a character-grid job and (by default) return the grid.
 
         Fields: `character_id` / `characterId`, `character_name` / `characterName`,
         `grid_size` / `gridSize`, `outfits`, `poses`, `expressions`, `camera_angles`, `style`,
         `lighting`, `mood`, `quality`, `seed`, `width`, `height`, `provider`, `max_retries`.
         """
-        return self._generate("character/grid/generate", payload, options)
+        return self._generate(
+            "character/grid/generate", {**(payload or {}), **fields}, wait, on_progress, idempotency_key
+        )
 
-    def enhance_prompt(self, payload: Mapping[str, Any] | None = None, /, **options) -> Any:
+    def enhance_prompt(
+        self,
+        payload: Mapping[str, Any] | None = None,
+        /,
+        *,
+        wait: bool | float = True,
+        on_progress: JobProgress | None = None,
+        idempotency_key: str | None = None,
+        **fields: Any,
+    ) -> Any:
         """Create a prompt-enhancement job and (by default) return the enhanced prompt.
 
         Fields: `base_prompt` / `basePrompt`, `style`, `lighting`, `mood`, `quality`,
         `camera`, `add_negative`, `add_style_tags`, `variants`, `seed`, `max_retries`.
         """
-        return self._generate("prompt/enhance", payload, options)
+        return self._generate("prompt/enhance", {**(payload or {}), **fields}, wait, on_progress, idempotency_key)
 
-    def _generate(self, path: str, payload: Mapping[str, Any] | None, options: dict[str, Any]) -> Any:
-        wait = options.pop("wait", True)
-        on_progress: JobProgress | None = options.pop("on_progress", None)
-        key = options.pop("idempotency_key", None) or str(uuid.uuid4())
-        body = {**(payload or {}), **options}
-        if wait is False or wait is None:
+    def _generate(
+        self, path: str, body: dict[str, Any], wait: bool | float, on_progress: JobProgress | None, key: str | None
+    ) -> Any:
+        key = key or str(uuid.uuid4())  # one per logical call: the client's retries reuse it
+        if not wait:
             return self._request("POST", path, json=body, idempotency_key=key)
         budget = self.wait_timeout if wait is True else float(wait)
         deadline = time.monotonic() + budget
@@ -134,8 +163,7 @@ class StoryCoreClient:
             "POST", path, json=body, idempotency_key=key, params={"wait": f"{first_wait:g}"},
             timeout=first_wait + self.timeout,
         )  # fmt: skip
-        job = self.wait_for_job(job, deadline=deadline, on_progress=on_progress, waited_from=budget)
-        return job["result"]
+        return self._follow(job, budget=budget, deadline=deadline, on_progress=on_progress)["result"]
 
     # --- jobs ---------------------------------------------------------------------------
 
@@ -151,21 +179,16 @@ class StoryCoreClient:
         params = {"status": status, "type": type, **filters}
         return list(self._paginate("jobs/", params, limit))
 
-    def wait_for_job(
-        self,
-        job: Job | str,
-        *,
-        timeout: float | None = None,
-        on_progress: JobProgress | None = None,
-        deadline: float | None = None,
-        waited_from: float | None = None,
-    ) -> Job:
+    def wait_for_job(self, job: Job | str, *, timeout: float | None = None, on_progress: JobProgress | None = None) -> Job:
         """Poll a job until it ends; return it if completed, raise JobFailed / JobCancelled
-        otherwise, or JobWaitTimeout if it is still running after `timeout` seconds."""
+        otherwise, or JobWaitTimeout if it is still running after `timeout` seconds
+        (default `wait_timeout`)."""
         if isinstance(job, str):
             job = self.get_job(job)
-        budget = waited_from if waited_from is not None else (self.wait_timeout if timeout is None else timeout)
-        deadline = deadline if deadline is not None else time.monotonic() + budget
+        budget = self.wait_timeout if timeout is None else timeout
+        return self._follow(job, budget=budget, deadline=time.monotonic() + budget, on_progress=on_progress)
+
+    def _follow(self, job: Job, *, budget: float, deadline: float, on_progress: JobProgress | None) -> Job:
         interval = self.poll_interval
         while True:
             if on_progress:
@@ -204,15 +227,18 @@ class StoryCoreClient:
         total = len(jobs)
         if on_progress:
             on_progress(0, total)
-        if wait is False or not jobs:
+        if not wait or not jobs:
             return jobs
         budget = self.wait_timeout if wait is True else float(wait)
         deadline = time.monotonic() + budget
         final: dict[str, Job] = {}
         interval = self.poll_interval
         while True:
+            # One listing of the active jobs per round instead of one request per job: a
+            # retried job missing from it has ended, and is fetched once for its outcome.
+            active = {job["job_id"] for job in self.list_jobs(status=["pending", "processing"])}
             for job in jobs:
-                if job["job_id"] in final:
+                if job["job_id"] in final or job["job_id"] in active:
                     continue
                 current = self.get_job(job["job_id"])
                 if current["status"] in TERMINAL:

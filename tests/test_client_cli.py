@@ -155,6 +155,10 @@ def test_the_cli_exit_codes_say_what_went_wrong(cli, live_server, monkeypatch):
     result = cli("prompt", "A knight", "--style", "vaporwave", "--json")
     assert result.returncode == 2
     assert "style" in out(result)["body"] and "fantasy" in result.stderr
+    result = cli("jobs", "show")
+    assert result.returncode == 2 and "needs a JOB_ID" in result.stderr
+    result = cli("dialogue", "--character", "a:b:c:d")
+    assert result.returncode == 2 and "ID[:NAME[:ARCHETYPE]]" in result.stderr
     result = cli("--token", "wrong", "jobs")
     assert result.returncode == 4 and "401" in result.stderr
     result = cli("health", "--url", f"http://127.0.0.1:{free_port()}", "--retries", "0")
