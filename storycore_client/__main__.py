@@ -1,0 +1,5 @@
+import sys
+
+from storycore_client.cli import main
+
+sys.exit(main())
