@@ -96,6 +96,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (also where django-q2 clusters publish their status for `health`) -----------
 REDIS_URL = envstr("REDIS_URL")
+if REDIS_URL and "socket_timeout" not in REDIS_URL:
+    # Without timeouts, an unreachable Redis host (not a refused port) would hang a web
+    # request until the OS gives up; with them, the job is kept and dispatched later.
+    REDIS_URL += ("&" if "?" in REDIS_URL else "?") + "socket_connect_timeout=3&socket_timeout=10"
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
