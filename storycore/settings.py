@@ -256,3 +256,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
     "loggers": {"django_q": {"level": envstr("STORYCORE_Q_LOG_LEVEL", "WARNING"), "propagate": True}},
 }
+
+# --- Reliability: the schema documents error answers too ----------------------------------
+# (400/401/403/404/415/429 where they happen), so clients and the schemathesis fuzz test in
+# tests/test_api_fuzz.py can hold every answer to the schema.
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "automation.api.schema.StoryCoreAutoSchema"

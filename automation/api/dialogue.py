@@ -254,7 +254,7 @@ class DialogueHistoryView(generics.ListAPIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("before", OpenApiTypes.DATETIME, description="Only dialogues created before this.")],
-        responses=CountSerializer,
+        responses={200: CountSerializer},
     )
     def delete(self, request):
         """Delete your dialogue history (all of it, or what is older than ?before=); returns the count."""

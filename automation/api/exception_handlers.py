@@ -1,7 +1,8 @@
 """Errors become HTTP responses here, once, instead of in each view."""
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -28,3 +29,17 @@ def api_exception_handler(exc, context):
         wait = int(exc.wait or 1)
         response.data = {"detail": f"Rate limit exceeded. Try again in {wait} seconds.", "retry_after": wait}
     return response
+
+
+def api_aware_page_not_found(request, exception):
+    """A URL under /api/ that matches no route (a malformed id: `jobs/not-a-uuid`) answers
+    JSON like every other API error, not Django's HTML page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+    return defaults.page_not_found(request, exception)
+
+
+def api_aware_server_error(request):
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Server error."}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+    return defaults.server_error(request)

@@ -282,7 +282,7 @@ class PromptHistoryView(generics.ListAPIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("before", OpenApiTypes.DATETIME, description="Only entries created before this.")],
-        responses=CountSerializer,
+        responses={200: CountSerializer},
     )
     def delete(self, request):
         """Delete your prompt history (optionally only entries older than ?before=); returns the count."""
