@@ -258,6 +258,9 @@ LOGGING = {
 }
 
 # --- Reliability: the schema documents error answers too ----------------------------------
-# (400/401/403/404/415/429 where they happen), so clients and the schemathesis fuzz test in
+# (400/401/403/404/413/415/429 where they happen), so clients and the schemathesis fuzz test in
 # tests/test_api_fuzz.py can hold every answer to the schema.
 REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "automation.api.schema.StoryCoreAutoSchema"
+# JSON only (a form or multipart body is a 415, as DESIGN.md's "JSON" API says), through a
+# parser that answers over-deep nesting with a 400 instead of a 500 (parsers.py).
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["automation.api.parsers.JSONParser"]

@@ -17,7 +17,7 @@ from automation.api.characters import (
     validate_personality_traits,
 )
 from automation.api.fields import AliasedInputMixin, JobOptionsMixin, StrictFieldsMixin, VocabularyField
-from automation.api.job_responses import CREATE_JOB_PARAMETERS, create_job_response
+from automation.api.job_responses import CREATE_JOB_PARAMETERS, create_job_response, validate_job_options
 from automation.api.serializers import CountSerializer, GenerationJobSerializer
 from automation.catalog import archetype_voices, dialogue_catalog
 from automation.characters import character_snapshot, character_upsert
@@ -224,6 +224,7 @@ class DialogueGenerateView(APIView):
         """Create a dialogue job; characters given in full are saved to (or update) your characters."""
         serializer = DialogueGenerateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
+        validate_job_options(request)  # before the characters are saved: a 400 stores nothing
         params = serializer.job_params()
         for given in serializer.validated_data["characters"]:
             if len(given) > 1:  # more than an id: create it or save the changes

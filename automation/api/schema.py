@@ -1,6 +1,6 @@
 """The OpenAPI schema documents the error answers every operation can give, not only its
 success: a client (and schemathesis, which checks each answer against the schema) sees
-400/401/403/404/415/429 where DRF and our exception handler produce them."""
+400/401/403/404/413/415/429 where DRF and our exception handler produce them."""
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
@@ -28,6 +28,7 @@ ERRORS = {
     "401": OpenApiResponse(ErrorSerializer, description="No credentials, or invalid ones."),
     "403": OpenApiResponse(ErrorSerializer, description="Not allowed (a CSRF failure on a session write, or not yours to change)."),
     "404": OpenApiResponse(ErrorSerializer, description="No such object, or it belongs to another user; or no such page."),
+    "413": OpenApiResponse(ErrorSerializer, description="The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB by default)."),
     "415": OpenApiResponse(ErrorSerializer, description="The body is not JSON (send Content-Type: application/json)."),
     "429": OpenApiResponse(ThrottledErrorSerializer, description="Rate limit exceeded."),
 }
@@ -67,7 +68,7 @@ class StoryCoreAutoSchema(AutoSchema):
         if has_path or any(parameter["name"] == "page" for parameter in parameters):
             codes.append("404")
         if takes_body:
-            codes.append("415")
+            codes += ["413", "415"]
         if self.view.get_throttles():
             codes.append("429")
         return codes
