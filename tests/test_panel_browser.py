@@ -127,6 +127,10 @@ def test_a_failed_job_is_retried_and_the_queue_cleared_from_the_jobs_tab(page):
         "async () => { const r = await fetch('/api/automation/jobs/retry-queue'); const d = await r.json();"
         " return d.count === 1 && d.results[0].retry_count === 0 && d.results[0].error.includes('Connection refused'); }"
     )
+    # "failed" is the filter's default, and selecting the current value fires no change: go
+    # through "all" so the list reloads now that the job has failed again (otherwise the test
+    # depends on whether the reload after "Retry" saw it pending or failed).
+    page.select_option("#jobs-status", "")
     page.select_option("#jobs-status", "failed")
     page.locator("#jobs-body tr[data-status=failed]").wait_for()
 
