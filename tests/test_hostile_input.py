@@ -293,3 +293,33 @@ def test_a_path_like_id_in_the_url_is_a_json_404(db, owner_client, path):
     response = owner_client.get(f"{CHARACTERS}{path}")
     assert response.status_code == 404
     assert response.json() == {"detail": "Not found."}
+
+
+# --- Dates in query strings ------------------------------------------------------------------
+
+HISTORIES = ["/api/automation/jobs/", "/api/automation/dialogue/history", "/api/automation/prompt/history"]
+
+
+@pytest.mark.parametrize("url", HISTORIES)
+@pytest.mark.parametrize("moment", ["0501-01-09T19:42:42-16:16", "5788-05-08T23:37:10+22:49"])
+def test_a_far_utc_offset_is_compared_in_utc(db, owner_client, url, moment):
+    """Python accepts offsets up to ±23:59, PostgreSQL only up to ±15:59 (it was a 500 there)."""
+    for name in ("created_after", "created_before"):
+        assert owner_client.get(url, {name: moment}).status_code == 200
+
+
+@pytest.mark.parametrize("url", HISTORIES)
+def test_a_date_that_leaves_the_calendar_in_utc_is_a_400(db, owner_client, url):
+    response = owner_client.get(url, {"created_after": "0001-01-01T00:00:00+05:00"})
+    assert response.status_code == 400
+    assert response.json() == {"created_after": ["This date and time is out of range."]}
+
+
+def test_deleting_history_before_a_far_offset_date_works_or_says_why(db, owner_client):
+    url = "/api/automation/prompt/history"
+    assert owner_client.delete(f"{url}?before=5788-05-08T23:37:10.4970%2B22:49").json() == {"count": 0}
+    response = owner_client.delete(f"{url}?before=0001-01-01T00:00:00%2B05:00")
+    assert response.status_code == 400
+    assert response.json() == {"before": ["This date and time is out of range."]}
+    dialogues = owner_client.delete("/api/automation/dialogue/history?before=0001-01-01T00:00:00%2B05:00")
+    assert dialogues.status_code == 400

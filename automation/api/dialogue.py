@@ -17,6 +17,7 @@ from automation.api.characters import (
     validate_personality_traits,
 )
 from automation.api.fields import AliasedInputMixin, JobOptionsMixin, StrictFieldsMixin, VocabularyField
+from automation.api.filters import UTCDateTimeFilter
 from automation.api.job_responses import CREATE_JOB_PARAMETERS, create_job_response, validate_job_options
 from automation.api.serializers import CountSerializer, GenerationJobSerializer
 from automation.catalog import archetype_voices, dialogue_catalog
@@ -185,8 +186,8 @@ class DialogueFilter(django_filters.FilterSet):
     mood = django_filters.ChoiceFilter(
         choices=[(v, v) for v in dialogue_catalog()["moods"]], error_messages=choice_error(dialogue_catalog()["moods"])
     )
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UTCDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UTCDateTimeFilter(field_name="created_at", lookup_expr="lt")
     q = django_filters.CharFilter(method="search", max_length=200, help_text="Text in the title or any line.")
 
     class Meta:
