@@ -11,3 +11,7 @@ urlpatterns = [
     path("redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("", include("automation.urls")),
 ]
+
+# Unrouted URLs under /api/ answer JSON like the rest of the API (see the handlers).
+handler404 = "automation.api.exception_handlers.api_aware_page_not_found"
+handler500 = "automation.api.exception_handlers.api_aware_server_error"

@@ -18,7 +18,8 @@ from automation.api.characters import (
     validate_personality_traits,
 )
 from automation.api.fields import AliasedInputMixin, JobOptionsMixin, StrictFieldsMixin, VocabularyField
-from automation.api.job_responses import CREATE_JOB_PARAMETERS, create_job_response
+from automation.api.filters import UTCDateTimeFilter
+from automation.api.job_responses import CREATE_JOB_PARAMETERS, create_job_response, validate_job_options
 from automation.api.schema_enums import TEXT_PROVIDERS
 from automation.api.serializers import CountSerializer, GenerationJobSerializer
 from automation.catalog import archetype_voices, dialogue_catalog
@@ -187,8 +188,8 @@ class DialogueFilter(django_filters.FilterSet):
     mood = django_filters.ChoiceFilter(
         choices=[(v, v) for v in dialogue_catalog()["moods"]], error_messages=choice_error(dialogue_catalog()["moods"])
     )
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UTCDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UTCDateTimeFilter(field_name="created_at", lookup_expr="lt")
     q = django_filters.CharFilter(method="search", max_length=200, help_text="Text in the title or any line.")
 
     class Meta:
@@ -226,6 +227,7 @@ class DialogueGenerateView(APIView):
         """Create a dialogue job; characters given in full are saved to (or update) your characters."""
         serializer = DialogueGenerateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
+        validate_job_options(request)  # before the characters are saved: a 400 stores nothing
         params = serializer.job_params()
         for given in serializer.validated_data["characters"]:
             if len(given) > 1:  # more than an id: create it or save the changes
@@ -256,7 +258,7 @@ class DialogueHistoryView(generics.ListAPIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("before", OpenApiTypes.DATETIME, description="Only dialogues created before this.")],
-        responses=CountSerializer,
+        responses={200: CountSerializer},
     )
     def delete(self, request):
         """Delete your dialogue history (all of it, or what is older than ?before=); returns the count."""

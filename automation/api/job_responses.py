@@ -22,14 +22,19 @@ CREATE_JOB_PARAMETERS = [
 ]
 
 
-def create_job_response(request, *, job_type: str, params: dict, max_retries: int | None = None) -> Response:
+def validate_job_options(request) -> tuple[float | None, str]:
+    """`?wait` and `Idempotency-Key`, validated (400 otherwise). A view that writes anything
+    before creating the job calls this first, so a bad option leaves nothing stored."""
     query = WaitQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
-    wait = query.validated_data.get("wait")
     key = request.headers.get("Idempotency-Key", "").strip()
     if len(key) > IDEMPOTENCY_KEY_MAX:
         raise serializers.ValidationError({"Idempotency-Key": [f"At most {IDEMPOTENCY_KEY_MAX} characters."]})
+    return query.validated_data.get("wait"), key
 
+
+def create_job_response(request, *, job_type: str, params: dict, max_retries: int | None = None) -> Response:
+    wait, key = validate_job_options(request)
     job, created = jobs.job_create(
         owner=request.user, job_type=job_type, params=params, max_retries=max_retries, idempotency_key=key
     )

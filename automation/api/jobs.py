@@ -56,7 +56,7 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         return self.filter_queryset(self.get_queryset()).filter(status=GenerationJob.Status.FAILED)
 
     @extend_schema(methods=["get"], responses=GenerationJobSerializer(many=True))
-    @extend_schema(methods=["delete"], responses=CountSerializer)
+    @extend_schema(methods=["delete"], responses={200: CountSerializer})
     @action(detail=False, methods=["get", "delete"], url_path="retry-queue")
     def retry_queue(self, request):
         """GET: the failed jobs. DELETE: clear them (they become cancelled and stay in history)."""

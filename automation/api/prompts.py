@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from automation import prompt_history
 from automation.api.fields import AliasedInputMixin, JobOptionsMixin, StrictFieldsMixin, VocabularyField
+from automation.api.filters import UTCDateTimeFilter, as_utc
 from automation.api.job_responses import CREATE_JOB_PARAMETERS, create_job_response
 from automation.api.schema_enums import TEXT_PROVIDERS
 from automation.api.pagination import StandardPagination
@@ -233,8 +234,8 @@ class PromptHistoryFilter(django_filters.FilterSet):
     mood = django_filters.CharFilter()
     quality = django_filters.CharFilter()
     q = django_filters.CharFilter(field_name="original_prompt", lookup_expr="icontains", label="Text in the base prompt")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UTCDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UTCDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = PromptEnhancement
@@ -256,7 +257,10 @@ class DateOrDateTimeField(serializers.Field):
             moment = None
         if moment is None:
             self.fail("invalid")
-        return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+        try:
+            return as_utc(timezone.make_aware(moment) if timezone.is_naive(moment) else moment)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
 
 
 class HistoryDeleteQuerySerializer(serializers.Serializer):
@@ -278,7 +282,7 @@ class PromptHistoryView(generics.ListAPIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("before", OpenApiTypes.DATETIME, description="Only entries created before this.")],
-        responses=CountSerializer,
+        responses={200: CountSerializer},
     )
     def delete(self, request):
         """Delete your prompt history (optionally only entries older than ?before=); returns the count."""

@@ -261,13 +261,19 @@ function jobsMessage(text, isError = false) {
   node.className = isError ? "message error" : "message";
 }
 
+let jobsLoad = 0;
+
 async function loadJobs() {
+  // Loads overlap (a filter change while the reload after "Retry" is in flight); only the
+  // latest may fill the table, or a stale answer would overwrite a newer one.
+  const ticket = ++jobsLoad;
   const params = new URLSearchParams({ page_size: "50" });
   const status = document.getElementById("jobs-status").value;
   const type = document.getElementById("jobs-type").value;
   if (status) params.set("status", status);
   if (type) params.set("type", type);
   const response = await api(`jobs/?${params}`);
+  if (ticket !== jobsLoad) return;
   const body = document.getElementById("jobs-body");
   body.replaceChildren();
   for (const job of response.data?.results || []) {
