@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> None:
     shutil.rmtree(var_dir, ignore_errors=True)  # a fresh database and media folder every run
     log_dir = var_dir / "logs"
     log_dir.mkdir(parents=True)
+    (var_dir / "static").mkdir()  # WhiteNoise warns on every start when STATIC_ROOT is missing
     env = {key: value for key, value in os.environ.items() if key not in ("REDIS_URL", "DATABASE_URL")}
     env.update(DJANGO_SETTINGS_MODULE="bench.settings", STORYCORE_VAR_DIR=str(var_dir))
     if os.environ.get("BENCH_DATABASE_URL"):

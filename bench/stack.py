@@ -98,9 +98,10 @@ class Gunicorn(Server):
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                requests.get(f"{self.url}/api/automation/health", timeout=2)
+                # Any answer will do; the baseline's GET is refused before touching anything.
+                requests.get(f"{self.url}/bench/baseline", timeout=10)
                 return self
-            except requests.ConnectionError:
+            except requests.RequestException:
                 if self.process.poll() is not None:
                     break
                 time.sleep(0.1)

@@ -256,3 +256,15 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
     "loggers": {"django_q": {"level": envstr("STORYCORE_Q_LOG_LEVEL", "WARNING"), "propagate": True}},
 }
+
+# --- Performance (issue 8, the benchmarks: see BENCHMARKS.md) ---------------------------
+# Keep SQLite connections open between requests and tasks, as PostgreSQL's already are.
+# Closing the last connection to a WAL database checkpoints it and deletes the WAL file,
+# and django-q2's ORM broker closes "old" connections at every enqueue: each POST that
+# created a job paid about 10 ms of connection churn for it.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 60
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# django-q2 logs under "django-q" (with a hyphen), so the "django_q" level above never
+# applied: every enqueue and every task wrote an INFO line to the console.
+LOGGING["loggers"]["django-q"] = LOGGING["loggers"]["django_q"]
