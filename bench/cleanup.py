@@ -23,7 +23,7 @@ def measure(*, rows: int, idle_seconds: float, log_dir: Path) -> dict:
     if not reader.dialogues.exists():
         seed_dialogue_history(owner=reader, count=100)  # recent: the cleanup keeps them
     started = time.perf_counter()
-    written = seed_expired_history(owner=owner, count=rows)
+    written, files = seed_expired_history(owner=owner, count=rows)
     seed_seconds = time.perf_counter() - started
     with Gunicorn(log=log_dir / "cleanup-web.log") as web:
         url = f"{web.url}{READ_PATH}"
@@ -38,8 +38,7 @@ def measure(*, rows: int, idle_seconds: float, log_dir: Path) -> dict:
         during = _read_while(url, token, clean)
     left = api_client(token)  # the reader's recent history survived
     kept = left.get(READ_PATH).json()["count"]
-    media = Path(settings.MEDIA_ROOT) / "grids"
-    files_left = sum(1 for _ in media.rglob("*.png")) if media.exists() else 0
+    files_left = sum(1 for name in files if (Path(settings.MEDIA_ROOT) / name).exists())
     return {
         "written": written, "seed_seconds": seed_seconds, "deleted": outcome["deleted"],
         "seconds": outcome["seconds"], "jobs_per_s": outcome["deleted"]["jobs"] / outcome["seconds"],

@@ -110,9 +110,10 @@ def tiny_png() -> bytes:
 def seed_expired_history(*, owner, count: int, grid_every: int = 20, dialogue_every: int = 4, age_days: int = 60) -> dict:
     """`count` finished jobs older than the retention, each with its artifact: one in
     `grid_every` a 2x2 grid with its five image files, one in `dialogue_every` a dialogue,
-    the rest prompt enhancements. Returns how many rows and files were written."""
+    the rest prompt enhancements. Returns how many rows and files were written, and the files."""
     png = tiny_png()
     now = timezone.now()
+    names: list[str] = []
     written = {"jobs": 0, "dialogues": 0, "dialogue_lines": 0, "prompts": 0, "grids": 0, "grid_panels": 0, "files": 0}
     for start in range(0, count, BATCH):
         jobs, dialogues, lines, prompts, grids, panels, files = [], [], [], [], [], [], []
@@ -159,6 +160,7 @@ def seed_expired_history(*, owner, count: int, grid_every: int = 20, dialogue_ev
                                 camera_angle="eye_level", prompt="Aria, casual, standing", seed=number, image=name,
                             )  # fmt: skip
                         )
+        names += files
         for name in files:
             path = os.path.join(settings.MEDIA_ROOT, name)
             os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -175,4 +177,4 @@ def seed_expired_history(*, owner, count: int, grid_every: int = 20, dialogue_ev
     with transaction.atomic():
         for model in (GenerationJob, Dialogue, PromptEnhancement, CharacterGrid):
             model.objects.filter(owner=owner).update(created_at=old)
-    return written
+    return written, names

@@ -89,6 +89,13 @@ def _workers(phases: dict, results: dict) -> list[str]:
             f"| {label} | {_f(phase['noop']['jobs_per_s'])} | {_f(phase['pipeline']['jobs_per_s'])} | "
             f"{ratio:.0%} | {verdict(ratio >= 0.7)} |"
         )
+    engine = [
+        f"- {label}: one job through `automation.tasks.run_job` in-process, without django-q2, costs "
+        f"**{phases[key]['engine']['ms_per_job']:.1f} ms** (mean of {phases[key]['engine']['jobs']}), against "
+        f"{1000 / phases[key]['noop']['jobs_per_s']:.1f} ms of wall time per no-op task for the whole cluster."
+        for key, label in (("workers_orm", "ORM"), ("workers_redis", "Redis"))
+        if "engine" in phases.get(key, {})
+    ]
     described = ", ".join(f"{key} {value}" for key, value in (cluster or {}).items())
     size = next((p["pipeline"]["jobs"] for k, p in phases.items() if k.startswith("workers") and "pipeline" in p), "?")
     return [
@@ -102,6 +109,7 @@ def _workers(phases: dict, results: dict) -> list[str]:
         "| broker | django-q2 no-op tasks/s (baseline) | our prompt jobs/s | ratio | target ≥ 70% |",
         "|---|---:|---:|---:|---|",
         *rows,
+        *(["", "What a job adds (the same database, measured in the same run):", "", *engine] if engine else []),
     ]
 
 

@@ -16,6 +16,7 @@ from django_q.tasks import async_task
 
 from automation import jobs
 from automation.models import GenerationJob
+from automation.tasks import run_job
 from bench.data import bench_user, job_params_from_api
 from bench.requests_bodies import PROMPT_BODY
 from bench.stack import Gunicorn, QCluster, wait_until
@@ -47,6 +48,7 @@ def measure(*, jobs_count: int, samples: int, log_dir: Path) -> dict:
         results["noop"] = _noop_throughput(broker, count=jobs_count)
         results["pipeline"] = _job_throughput(broker, owner=user, params=params, count=jobs_count)
         results["ratio"] = results["pipeline"]["jobs_per_s"] / results["noop"]["jobs_per_s"]
+        results["engine"] = _engine_cost(owner=user, params=params, count=max(5, jobs_count // 5))
         with Gunicorn(log=log_dir / f"workers-{name}-web.log") as web:
             results["latency"] = _latency(web.url, token=token, samples=samples)
     return results
@@ -105,6 +107,23 @@ def _job_throughput(broker, *, owner, params: dict, count: int) -> dict:
     if completed != count:
         raise RuntimeError(f"only {completed} of {count} benchmark jobs completed")
     return {"jobs": count, "seconds": elapsed, "jobs_per_s": count / elapsed}
+
+
+def _engine_cost(*, owner, params: dict, count: int) -> dict:
+    """What a job costs on top of django-q2's own work: the task entry point called
+    in-process (claim, heartbeat thread, generator, artifact, completion), one at a time."""
+    now = timezone.now()
+    rows = [
+        GenerationJob(job_id=uuid.uuid4(), owner=owner, type="prompt", params=params, next_attempt_at=now,
+                      enqueued_at=now)  # fmt: skip
+        for _ in range(count)
+    ]
+    GenerationJob.objects.bulk_create(rows, batch_size=500)
+    started = time.perf_counter()
+    for row in rows:
+        run_job(str(row.job_id))
+    elapsed = time.perf_counter() - started
+    return {"jobs": count, "ms_per_job": elapsed / count * 1000}
 
 
 def _latency(url: str, *, token: str, samples: int) -> dict:

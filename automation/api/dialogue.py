@@ -121,6 +121,7 @@ class DialogueGenerateSerializer(AliasedInputMixin, StrictFieldsMixin, JobOption
                 )
             resolved.append(merged)
         data["resolved_characters"] = resolved
+        data["stored_characters"] = stored
         return data
 
     def job_params(self) -> dict:
@@ -225,9 +226,10 @@ class DialogueGenerateView(APIView):
         serializer = DialogueGenerateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         params = serializer.job_params()
+        stored = serializer.validated_data["stored_characters"]
         for given in serializer.validated_data["characters"]:
             if len(given) > 1:  # more than an id: create it or save the changes
-                character_upsert(owner=request.user, data=given)
+                character_upsert(owner=request.user, data=given, current=stored.get(given["character_id"]))
         return create_job_response(
             request, job_type="dialogue", params=params, max_retries=serializer.validated_data.get("max_retries")
         )
