@@ -1,6 +1,6 @@
 """Dialogue endpoints: generate (a job), history (list, filter, delete) and one scene."""
 import django_filters
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -205,7 +205,10 @@ class DialogueFilter(django_filters.FilterSet):
 
 def dialogues_visible_to(user):
     """Staff see every dialogue; anyone else only their own (others' are a 404)."""
-    dialogues = Dialogue.objects.prefetch_related("lines")
+    # Lines ordered by their own columns: the model's default ("dialogue", "order") follows
+    # the dialogue's ordering, which joins the dialogue table and sorts every line of the page.
+    lines = Prefetch("lines", queryset=DialogueLine.objects.order_by("dialogue_id", "order"))
+    dialogues = Dialogue.objects.prefetch_related(lines)
     if not user.is_authenticated:  # only drf-spectacular's schema pass gets here
         return dialogues.none()
     return dialogues if user.is_staff else dialogues.filter(owner=user)
