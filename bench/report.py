@@ -27,7 +27,8 @@ def render(results: dict) -> str:
         "",
         *[f"- {label}: {machine[key]}" for key, label in (
             ("cpu", "CPU"), ("memory", "memory"), ("os", "OS"), ("python", "Python"), ("packages", "packages"),
-            ("sqlite", "SQLite"), ("database", "database"), ("wrk", "load generator")) if key in machine],  # fmt: skip
+            ("sqlite", "SQLite"), ("database", "database"), ("wrk", "load generator"), ("load", "machine load"))
+            if key in machine],  # fmt: skip
     ]
     if "redis" in machine:
         out.append(f"- Redis: {machine['redis']}")

@@ -28,7 +28,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-redis", action="store_true", help="skip the Redis-broker run")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     parser.add_argument("--only", help="comma-separated phases to run (while working on one): " + ", ".join(PHASE_KEYS))
+    parser.add_argument("--from-json", type=Path, help="write the report again from a run saved with --json")
     args = parser.parse_args(argv)
+    if args.from_json:
+        args.output.write_text(report.render(json.loads(args.from_json.read_text())))
+        print(f"[bench] wrote {args.output}")
+        return
 
     var_dir = Path(os.environ.get("BENCH_VAR_DIR", BASE_DIR / "var" / "bench"))
     shutil.rmtree(var_dir, ignore_errors=True)  # a fresh database and media folder every run
@@ -56,6 +61,7 @@ def main(argv: list[str] | None = None) -> None:
         plan = [step for step in plan if step[0] in wanted]
     results: dict = {"quick": args.quick, "redis_url": args.redis_url, "redis_note": redis_note, "phases": {}}
     started = time.monotonic()
+    load_before = os.getloadavg()
     for key, phase, phase_env in plan:
         print(f"[bench] {key} ...", flush=True)
         out = var_dir / f"{key}.json"
@@ -71,6 +77,11 @@ def main(argv: list[str] | None = None) -> None:
         print(f"[bench] {key} done in {time.monotonic() - begun:.0f}s", flush=True)
     results["total_seconds"] = time.monotonic() - started
     results["machine"] = machine.describe(redis_url=args.redis_url if not redis_note else None, env=env)
+    # Other processes on the machine skew every figure; say how busy it was.
+    results["machine"]["load"] = (
+        "load average (1/5/15 min) {:.1f} / {:.1f} / {:.1f} at the start, ".format(*load_before)
+        + "{:.1f} / {:.1f} / {:.1f} at the end".format(*os.getloadavg())
+    )
     results["command"] = "bin/bench" + (" --quick" if args.quick else "")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str))
