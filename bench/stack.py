@@ -95,6 +95,13 @@ class Gunicorn(Server):
 
     def start(self) -> "Gunicorn":
         super().start()
+        try:
+            return self._wait_until_it_answers()
+        except BaseException:
+            self.stop()  # never leave a server behind when start-up fails
+            raise
+
+    def _wait_until_it_answers(self) -> "Gunicorn":
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
