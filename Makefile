@@ -1,5 +1,7 @@
-.PHONY: run test
+.PHONY: run test bench
 run:
 	bin/run
 test:
 	bin/test
+bench:
+	bin/bench

@@ -87,6 +87,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": envint("STORYCORE_SQLITE_BUSY_TIMEOUT", 30, minimum=1),
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+    # Keep connections open between requests and tasks, as for PostgreSQL: closing the last
+    # connection to a WAL database checkpoints it, and django-q2's ORM broker closes "old"
+    # connections at every enqueue, which cost each job-creating POST ~10 ms (BENCHMARKS.md).
+    DATABASES["default"]["CONN_MAX_AGE"] = 60
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # Worker subprocesses in the tests open the test database by path, so it must be a
     # file, never pytest-django's default in-memory database.
     DATABASES["default"]["TEST"] = {
@@ -265,5 +270,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
-    "loggers": {"django_q": {"level": envstr("STORYCORE_Q_LOG_LEVEL", "WARNING"), "propagate": True}},
+    # django-q2 logs as "django-q"; INFO writes a line per enqueue and per task.
+    "loggers": {"django-q": {"level": envstr("STORYCORE_Q_LOG_LEVEL", "WARNING"), "propagate": True}},
 }

@@ -1,7 +1,7 @@
 """Dialogue endpoints: generate (a job), history (list, filter, delete) and one scene."""
 import django_filters
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -124,6 +124,7 @@ class DialogueGenerateSerializer(AliasedInputMixin, StrictFieldsMixin, JobOption
                 )
             resolved.append(merged)
         data["resolved_characters"] = resolved
+        data["stored_characters"] = stored
         return data
 
     def job_params(self) -> dict:
@@ -207,7 +208,10 @@ class DialogueFilter(django_filters.FilterSet):
 
 def dialogues_visible_to(user):
     """Staff see every dialogue; anyone else only their own (others' are a 404)."""
-    dialogues = Dialogue.objects.prefetch_related("lines")
+    # Lines ordered by their own columns: the model's default ("dialogue", "order") follows
+    # the dialogue's ordering, which joins the dialogue table and sorts every line of the page.
+    lines = Prefetch("lines", queryset=DialogueLine.objects.order_by("dialogue_id", "order"))
+    dialogues = Dialogue.objects.prefetch_related(lines)
     if not user.is_authenticated:  # only drf-spectacular's schema pass gets here
         return dialogues.none()
     return dialogues if user.is_staff else dialogues.filter(owner=user)
@@ -229,9 +233,10 @@ class DialogueGenerateView(APIView):
         serializer.is_valid(raise_exception=True)
         validate_job_options(request)  # before the characters are saved: a 400 stores nothing
         params = serializer.job_params()
+        stored = serializer.validated_data["stored_characters"]
         for given in serializer.validated_data["characters"]:
             if len(given) > 1:  # more than an id: create it or save the changes
-                character_upsert(owner=request.user, data=given)
+                character_upsert(owner=request.user, data=given, current=stored.get(given["character_id"]))
         return create_job_response(
             request, job_type="dialogue", params=params, max_retries=serializer.validated_data.get("max_retries")
         )

@@ -169,7 +169,9 @@ def enhance_request(*, params: dict[str, Any], owner=None, checkpoint=None) -> d
         result = enhance(base_prompt=prompt, owner=owner, details=details, **options)
         result.update(original_prompt=params["base_prompt"], expanded_prompt=prompt, seed=(seed + index) % (SEED_MAX + 1))
         results.append({"index": index, **result})
-        if checkpoint is not None:
+        # Between variants only: after the last one the job completes at once, and the
+        # completion itself checks the claim, so a final checkpoint would be a wasted write.
+        if checkpoint is not None and index + 1 < len(prompts):
             checkpoint(int(100 * (index + 1) / len(prompts)))
 
     first = {key: value for key, value in results[0].items() if key != "index"}

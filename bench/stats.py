@@ -1,0 +1,25 @@
+"""Small statistics for latency samples (seconds in, milliseconds out)."""
+import math
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    """Nearest-rank percentile; `fraction` in (0, 1]."""
+    if not samples:
+        return math.nan
+    ordered = sorted(samples)
+    rank = max(1, math.ceil(fraction * len(ordered)))
+    return ordered[rank - 1]
+
+
+def latency_summary(samples: list[float]) -> dict[str, float]:
+    return {
+        "count": len(samples),
+        "p50_ms": percentile(samples, 0.50) * 1000,
+        "p95_ms": percentile(samples, 0.95) * 1000,
+        "p99_ms": percentile(samples, 0.99) * 1000,
+        "max_ms": (max(samples) if samples else math.nan) * 1000,
+    }
+
+
+def median(samples: list[float]) -> float:
+    return percentile(samples, 0.5)

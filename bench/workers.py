@@ -1,0 +1,154 @@
+"""2. Worker throughput (our prompt jobs against django-q2 no-op tasks, same cluster) and
+3. latency from POST to completed, on whichever broker the settings select."""
+import random
+import time
+import uuid
+from pathlib import Path
+
+import requests
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django_q.brokers import get_broker
+from django_q.models import Success, Task
+from django_q.tasks import async_task
+
+from automation import jobs
+from automation.models import GenerationJob
+from automation.tasks import run_job
+from bench.data import bench_user, job_params_from_api
+from bench.requests_bodies import PROMPT_BODY
+from bench.stack import Gunicorn, QCluster, wait_until
+from bench.stats import latency_summary
+
+NOOP_TASK = "bench.tasks.noop"
+# The last tasks enqueued are the last to finish (FIFO queue): once these are done and the
+# queue is empty, the run is over. django-q2 keeps only `save_limit` results, so the
+# benchmark cannot wait for all of them; the tail stays well inside that limit.
+TAIL = 20
+
+
+def broker_name() -> str:
+    return "redis" if settings.REDIS_URL else "orm"
+
+
+def measure(*, jobs_count: int, samples: int, log_dir: Path) -> dict:
+    user, token = bench_user("bench-workers")
+    params = job_params_from_api(token=token, path="prompt/enhance", body=PROMPT_BODY)
+    broker = get_broker()
+    broker.purge_queue()
+    Task.objects.all().delete()
+    GenerationJob.objects.filter(owner=user).delete()
+    name = broker_name()
+    cluster_settings = {key: settings.Q_CLUSTER[key] for key in ("workers", "poll", "save_limit", "max_attempts")}
+    results = {"broker": name, "cluster": cluster_settings}
+    with QCluster(log=log_dir / f"workers-{name}-cluster.log"):
+        _warm_up(broker)
+        results["noop"] = _noop_throughput(broker, count=jobs_count)
+        results["pipeline"] = _job_throughput(broker, owner=user, params=params, count=jobs_count)
+        results["ratio"] = results["pipeline"]["jobs_per_s"] / results["noop"]["jobs_per_s"]
+        results["engine"] = _engine_cost(owner=user, params=params, count=max(5, jobs_count // 5))
+        with Gunicorn(log=log_dir / f"workers-{name}-web.log") as web:
+            results["latency"] = _latency(web.url, token=token, samples=samples)
+    return results
+
+
+def _warm_up(broker) -> None:
+    """Wait for the cluster to take tasks (its start-up is not part of any figure)."""
+    task_id = async_task(NOOP_TASK, 0)
+    wait_until(lambda: Success.objects.filter(id=task_id).exists(), timeout=60, what="the cluster's first task")
+    Task.objects.all().delete()
+
+
+def _wait_for_tail(broker, task_ids: list[str], started) -> float:
+    tail = task_ids[-TAIL:]
+    wait_until(
+        lambda: broker.queue_size() == 0 and Success.objects.filter(id__in=tail).count() == len(tail),
+        timeout=900, interval=0.05, what=f"{len(task_ids)} tasks to finish",
+    )  # fmt: skip
+    last = Task.objects.aggregate(last=Max("stopped"))["last"]
+    return (last - started).total_seconds()
+
+
+def _noop_throughput(broker, *, count: int) -> dict:
+    Task.objects.all().delete()
+    started = timezone.now()
+    task_ids = [async_task(NOOP_TASK, number) for number in range(count)]
+    elapsed = _wait_for_tail(broker, task_ids, started)
+    return {"tasks": count, "seconds": elapsed, "jobs_per_s": count / elapsed}
+
+
+def _job_throughput(broker, *, owner, params: dict, count: int) -> dict:
+    """Prompt jobs created in bulk (not timed), then enqueued the way job_create does and
+    run by the cluster through the whole job engine: claim, attempt, generator, complete."""
+    Task.objects.all().delete()
+    now = timezone.now()
+    # enqueued_at is set so the dispatcher leaves these jobs to us.
+    rows = [
+        GenerationJob(job_id=uuid.uuid4(), owner=owner, type="prompt", params=params, max_retries=3,
+                      next_attempt_at=now, enqueued_at=now)  # fmt: skip
+        for _ in range(count)
+    ]
+    with transaction.atomic():
+        GenerationJob.objects.bulk_create(rows, batch_size=500)
+    ids = [row.job_id for row in rows]
+    started = timezone.now()
+    task_ids = []
+    for job_id in ids:
+        jobs.job_enqueue(job_id=job_id)
+        task_ids.append(f"job {job_id}")
+    # job_enqueue names its task "job <id>": find the tail's task ids by name.
+    names = task_ids[-TAIL:]
+    wait_until(lambda: Success.objects.filter(name__in=names).count() == len(names) and broker.queue_size() == 0,
+               timeout=900, interval=0.05, what=f"{count} jobs to finish")  # fmt: skip
+    elapsed = (Task.objects.aggregate(last=Max("stopped"))["last"] - started).total_seconds()
+    completed = GenerationJob.objects.filter(pk__in=ids, status=GenerationJob.Status.COMPLETED).count()
+    if completed != count:
+        raise RuntimeError(f"only {completed} of {count} benchmark jobs completed")
+    return {"jobs": count, "seconds": elapsed, "jobs_per_s": count / elapsed}
+
+
+def _engine_cost(*, owner, params: dict, count: int) -> dict:
+    """What a job costs on top of django-q2's own work: the task entry point called
+    in-process (claim, heartbeat thread, generator, artifact, completion), one at a time."""
+    now = timezone.now()
+    rows = [
+        GenerationJob(job_id=uuid.uuid4(), owner=owner, type="prompt", params=params, next_attempt_at=now,
+                      enqueued_at=now)  # fmt: skip
+        for _ in range(count)
+    ]
+    GenerationJob.objects.bulk_create(rows, batch_size=500)
+    started = time.perf_counter()
+    for row in rows:
+        run_job(str(row.job_id))
+    elapsed = time.perf_counter() - started
+    return {"jobs": count, "ms_per_job": elapsed / count * 1000}
+
+
+def _latency(url: str, *, token: str, samples: int) -> dict:
+    """Sequential POST prompt/enhance; each job's completed_at (the worker's clock, this
+    machine) minus the moment the request was sent. A random pause between samples keeps
+    them from locking onto the ORM broker's poll cycle."""
+    session = requests.Session()
+    session.headers["Authorization"] = f"Token {token}"
+    poll = settings.Q_CLUSTER["poll"]
+    to_complete, to_start, to_accept = [], [], []
+    for _ in range(samples):
+        sent = time.time()
+        response = session.post(f"{url}/api/automation/prompt/enhance", json=PROMPT_BODY, timeout=30)
+        accepted = time.time()
+        if response.status_code != 202:
+            raise RuntimeError(f"POST prompt/enhance answered {response.status_code}: {response.text[:300]}")
+        job_id = response.json()["job_id"]
+        done = wait_until(
+            lambda: GenerationJob.objects.filter(pk=job_id, status=GenerationJob.Status.COMPLETED)
+            .values_list("started_at", "completed_at").first(),
+            timeout=60, interval=0.002, what=f"job {job_id}",
+        )  # fmt: skip
+        to_accept.append(accepted - sent)
+        to_start.append(done[0].timestamp() - sent)
+        to_complete.append(done[1].timestamp() - sent)
+        time.sleep(random.uniform(0, max(poll, 0.05)))
+    return {"post_to_completed": latency_summary(to_complete), "post_to_claimed": latency_summary(to_start),
+            "post_202": latency_summary(to_accept), "poll_s": poll}  # fmt: skip
