@@ -21,7 +21,7 @@ from automation.api.fields import AliasedInputMixin, JobOptionsMixin, StrictFiel
 from automation.api.filters import UTCDateTimeFilter
 from automation.api.job_responses import CREATE_JOB_PARAMETERS, create_job_response, validate_job_options
 from automation.api.schema_enums import TEXT_PROVIDERS
-from automation.api.serializers import CountSerializer, GenerationJobSerializer
+from automation.api.serializers import CountSerializer, GenerationJobSerializer, HistoryDeleteQuerySerializer
 from automation.catalog import archetype_voices, dialogue_catalog
 from automation.characters import character_snapshot, character_upsert
 from automation.generators.dialogue import SEED_MAX
@@ -240,12 +240,6 @@ class DialogueGenerateView(APIView):
         return create_job_response(
             request, job_type="dialogue", params=params, max_retries=serializer.validated_data.get("max_retries")
         )
-
-
-class HistoryDeleteQuerySerializer(serializers.Serializer):
-    before = serializers.DateTimeField(
-        required=False, input_formats=["iso-8601", "%Y-%m-%d"], help_text="Only dialogues created before this date."
-    )
 
 
 @extend_schema(tags=["dialogue"])

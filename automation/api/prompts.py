@@ -1,11 +1,8 @@
 """Prompt enhancement endpoints: enhance, the style catalog, user styles and history."""
-from datetime import datetime, time
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -18,11 +15,11 @@ from rest_framework.views import APIView
 
 from automation import prompt_history
 from automation.api.fields import AliasedInputMixin, JobOptionsMixin, StrictFieldsMixin, VocabularyField
-from automation.api.filters import UTCDateTimeFilter, as_utc
+from automation.api.filters import UTCDateTimeFilter
 from automation.api.job_responses import CREATE_JOB_PARAMETERS, create_job_response
 from automation.api.schema_enums import TEXT_PROVIDERS
 from automation.api.pagination import StandardPagination
-from automation.api.serializers import CountSerializer, GenerationJobSerializer
+from automation.api.serializers import CountSerializer, GenerationJobSerializer, HistoryDeleteQuerySerializer
 from automation.catalog import prompt_catalog
 from automation.generators.prompt_variants import SEED_MAX, TemplateError, check_template, wildcard_names
 from automation.models import PromptEnhancement, PromptStyle
@@ -240,31 +237,6 @@ class PromptHistoryFilter(django_filters.FilterSet):
     class Meta:
         model = PromptEnhancement
         fields = ["style", "lighting", "mood", "quality", "q", "created_after", "created_before"]
-
-
-class DateOrDateTimeField(serializers.Field):
-    """An ISO date (midnight, server time zone) or date-time."""
-
-    default_error_messages = {"invalid": "Give an ISO date (2026-01-31) or date-time (2026-01-31T12:00:00Z)."}
-
-    def to_internal_value(self, value) -> datetime:
-        text = str(value).strip()
-        try:
-            moment = parse_datetime(text)
-            if moment is None and (day := parse_date(text)) is not None:
-                moment = datetime.combine(day, time.min)
-        except ValueError:
-            moment = None
-        if moment is None:
-            self.fail("invalid")
-        try:
-            return as_utc(timezone.make_aware(moment) if timezone.is_naive(moment) else moment)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.messages) from None
-
-
-class HistoryDeleteQuerySerializer(serializers.Serializer):
-    before = DateOrDateTimeField(required=False, help_text="Delete only entries created before this date.")
 
 
 @extend_schema(tags=["prompt"])

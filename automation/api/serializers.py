@@ -1,6 +1,13 @@
-"""Job serializers (read side) and the query-string inputs of the job endpoints."""
+"""Job serializers (read side) and the query-string inputs shared by several endpoints."""
+from datetime import datetime, time
+
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework import serializers
+
+from automation.api.filters import as_utc
 
 from automation.models import GenerationJob, JobAttempt
 
@@ -64,3 +71,28 @@ class RetryQueueProcessSerializer(serializers.Serializer):
 
 class CountSerializer(serializers.Serializer):
     count = serializers.IntegerField()
+
+
+class DateOrDateTimeField(serializers.Field):
+    """An ISO date (midnight, server time zone) or date-time."""
+
+    default_error_messages = {"invalid": "Give an ISO date (2026-01-31) or date-time (2026-01-31T12:00:00Z)."}
+
+    def to_internal_value(self, value) -> datetime:
+        text = str(value).strip()
+        try:
+            moment = parse_datetime(text)
+            if moment is None and (day := parse_date(text)) is not None:
+                moment = datetime.combine(day, time.min)
+        except ValueError:
+            moment = None
+        if moment is None:
+            self.fail("invalid")
+        try:
+            return as_utc(timezone.make_aware(moment) if timezone.is_naive(moment) else moment)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+
+
+class HistoryDeleteQuerySerializer(serializers.Serializer):
+    before = DateOrDateTimeField(required=False, help_text="Delete only entries created before this date or date-time.")
