@@ -12,7 +12,8 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from automation.models import GenerationJob
 from tests.support.cluster import BASE_DIR, Cluster
-from tests.support.comfyui_server import ComfyUIStandIn, free_port
+from tests.support.comfyui_server import ComfyUIStandIn
+from tests.support.ports import free_port
 from tests.support.http_standins import ErrorServer
 from tests.test_client_live import ORIGINAL_DIALOGUE, ORIGINAL_PROMPT, SMALL_COMFY_GRID
 

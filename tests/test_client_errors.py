@@ -1,5 +1,4 @@
 """The Python client's typed errors, each against a real server that fails that way."""
-import socket
 import time
 import uuid
 
@@ -23,6 +22,7 @@ from storycore_client import (
     Unauthorized,
 )
 from tests.support.http_standins import ErrorServer, HangingServer, LossyProxy
+from tests.support.ports import free_port
 
 PROMPT = {"base_prompt": "A knight in shining armor", "style": "fantasy", "lighting": "dramatic", "mood": "epic", "quality": "high"}
 
@@ -37,14 +37,10 @@ def client(live_server, owner):
         yield client
 
 
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_it_raises_connection_refused_naming_the_url_when_nothing_listens():
-    url = f"http://127.0.0.1:{closed_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     client = StoryCoreClient(url, "token", retries=1, backoff=0.01)
     with pytest.raises(ConnectionRefused) as caught:
         client.enhance_prompt(PROMPT)

@@ -9,7 +9,8 @@ from rest_framework.authtoken.models import Token
 from automation.models import GenerationJob
 from storycore_client import JobFailed, StoryCoreClient
 from tests.support.cluster import Cluster
-from tests.support.comfyui_server import ComfyUIStandIn, free_port
+from tests.support.comfyui_server import ComfyUIStandIn
+from tests.support.ports import free_port
 from tests.support.grids import ORIGINAL_EXAMPLE as ORIGINAL_GRID
 
 pytestmark = pytest.mark.worker

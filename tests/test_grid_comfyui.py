@@ -6,7 +6,8 @@ from django.db import connections
 
 from automation.models import CharacterGrid, GenerationJob
 from automation.providers.contact_sheet import TITLE_HEIGHT
-from tests.support.comfyui_server import ComfyUIStandIn, free_port
+from tests.support.comfyui_server import ComfyUIStandIn
+from tests.support.ports import free_port
 from tests.support.grids import GENERATE_URL, ORIGINAL_EXAMPLE, body, png_size, stored_files
 from tests.support.jobs import run_job
 

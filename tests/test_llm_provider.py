@@ -1,6 +1,5 @@
 """The `llm` text provider against a real local OpenAI-compatible server."""
 import json
-import socket
 from datetime import timedelta
 
 import pytest
@@ -10,6 +9,7 @@ from django.utils import timezone
 from automation.models import Dialogue, GenerationJob
 from tests.support.jobs import run_job
 from tests.support.openai_server import Answer, OpenAIServer, written_dialogue
+from tests.support.ports import free_port
 
 URL = "/api/automation/dialogue/generate"
 ORIGINAL_EXAMPLE = {
@@ -42,10 +42,6 @@ def submit(client, payload=ORIGINAL_EXAMPLE, **changes):
     return response.data["job_id"]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_it_writes_the_dialogue_with_the_server_and_stores_it(db, owner_client, server):

@@ -1,13 +1,12 @@
 """The Automation Panel in a real browser, against a live server and a real worker cluster."""
 import os
-import socket
 from pathlib import Path
 
 import pytest
-from django.test import override_settings
 
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, screenshot
 from tests.support.cluster import Cluster
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.worker
 
@@ -29,17 +28,13 @@ def browser():
         del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
 def cluster(live_server, tmp_path, broker, settings):
     # Remote providers point at a port nobody listens on, so choosing them makes a job fail;
     # no automatic retries, so it fails at once and lands in the retry queue.
-    refused = f"http://127.0.0.1:{closed_port()}"
+    refused = f"http://127.0.0.1:{free_port()}"
     settings.STORYCORE_DEFAULT_MAX_RETRIES = 0  # jobs get their budget from the web process
     env = {
         "STORYCORE_COMFYUI_URL": refused,

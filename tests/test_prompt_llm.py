@@ -1,13 +1,12 @@
 """provider=llm for prompts: the configured OpenAI-compatible server adds visual details,
 the base prompt stays verbatim, and the provider's errors land on the job as for dialogues."""
 import json
-import socket
-
 import pytest
 
 from automation.models import PromptEnhancement
 from tests.support.jobs import run_job
 from tests.support.openai_server import Answer, OpenAIServer
+from tests.support.ports import free_port
 
 URL = "/api/automation/prompt/enhance"
 REQUEST = {"base_prompt": "A knight in shining armor", "style": "fantasy", "lighting": "dramatic",
@@ -56,9 +55,7 @@ def test_the_llm_adds_details_after_the_verbatim_base_prompt(db, owner_client, s
 
 
 def test_a_refused_connection_names_the_url_and_is_transient(db, owner_client, settings):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     settings.STORYCORE_LLM_URL = f"http://127.0.0.1:{port}/v1"
     job = run_job(submit(owner_client))
 

@@ -287,10 +287,3 @@ def _error(kind: str, message: str, details: str) -> dict:
     return {"type": kind, "message": message, "details": details, "extra_info": {}}
 
 
-def free_port() -> int:
-    """A port nothing listens on (bound then released): connections to it are refused."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]

@@ -6,7 +6,7 @@ import subprocess
 import redis
 
 from tests.support.cluster import wait_for
-from tests.support.webserver import free_port
+from tests.support.ports import free_port
 
 
 class RedisServer:

@@ -1,7 +1,6 @@
 """The real web server (gunicorn) in a subprocess, on the test database."""
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -9,12 +8,8 @@ from pathlib import Path
 import requests
 
 from tests.support.cluster import BASE_DIR, test_database_url, wait_for
+from tests.support.ports import free_port
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class WebServer:
