@@ -23,7 +23,7 @@ from typing import Any, Iterable
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from automation.exceptions import GenerationError, IdempotencyConflict, JobAborted, JobStateError, TransientError
@@ -192,22 +192,20 @@ def job_complete(*, job: GenerationJob, artifact: Artifact) -> GenerationJob:
     """Save the artifact and mark the job completed in one transaction, or neither."""
     now = timezone.now()
     with transaction.atomic():
-        result = artifact.save(job)
-        completed = _held(job).update(
-            status=Status.COMPLETED,
-            result=result,
-            progress=100,
-            completed_at=now,
-            error="",
-            error_kind="",
-            claim_token=None,
-            lease_expires_at=None,
-        )
-        if not completed:
+        changes = {
+            "status": Status.COMPLETED,
+            "result": artifact.save(job),
+            "progress": 100,
+            "completed_at": now,
+            "error": "",
+            "error_kind": "",
+            "claim_token": None,
+            "lease_expires_at": None,
+        }
+        if not _held(job).update(**changes):
             raise JobAborted(f"Job {job.job_id} was cancelled or taken over before it could complete.")
         _finish_attempt(job.claim_token, outcome=Outcome.COMPLETED, now=now)
-    job.refresh_from_db()
-    return job
+    return _applied(job, changes)
 
 
 def job_fail(
@@ -227,21 +225,26 @@ def job_fail(
         delay = backoff_delay(attempt=job.retry_count, retry_after=retry_after)
         changes = {
             "status": Status.PENDING,
-            "retry_count": F("retry_count") + 1,
+            # Nobody else changes a job while this worker holds its claim.
+            "retry_count": job.retry_count + 1,
             "next_attempt_at": now + timedelta(seconds=delay),
             "enqueued_at": None,
         }
     else:
         changes = {"status": Status.FAILED, "completed_at": now}
     outcome = outcome or {"transient": Outcome.TRANSIENT, "permanent": Outcome.PERMANENT}.get(kind, Outcome.CRASH)
+    changes.update(error=message, error_kind=kind, claim_token=None, lease_expires_at=None)
     with transaction.atomic():
-        updated = _held(job).update(
-            error=message, error_kind=kind, claim_token=None, lease_expires_at=None, **changes
-        )
-        if not updated:
+        if not _held(job).update(**changes):
             return None
         _finish_attempt(job.claim_token, outcome=outcome, now=now, error=message, trace=trace)
-    job.refresh_from_db()
+    return _applied(job, changes)
+
+
+def _applied(job: GenerationJob, changes: dict[str, Any]) -> GenerationJob:
+    """The job as the UPDATE just left it, without reading it back (a hot path)."""
+    for field, value in changes.items():
+        setattr(job, field, value)
     return job
 
 
