@@ -57,6 +57,9 @@ def main(argv: list[str] | None = None) -> None:
         plan.append(("workers_redis", "workers", redis_env))
 
     if args.only:
+        unknown = set(args.only.split(",")) - set(PHASE_KEYS)
+        if unknown:
+            parser.error(f"unknown phase(s) {', '.join(sorted(unknown))}; choose from {', '.join(PHASE_KEYS)}")
         wanted = {"setup", *args.only.split(",")}
         plan = [step for step in plan if step[0] in wanted]
     results: dict = {"quick": args.quick, "redis_url": args.redis_url, "redis_note": redis_note, "phases": {}}
