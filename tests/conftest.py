@@ -90,3 +90,13 @@ def pytest_sessionstart(session):
             problems.append(f"Redis at {settings.REDIS_URL} is unreachable: {exc}")
     if problems:
         pytest.exit("STORYCORE_REQUIRE_SERVICES=1 but " + "; ".join(problems), returncode=1)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so fixtures can tell in their teardown
+    whether the test failed (and print what would explain it)."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
