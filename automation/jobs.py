@@ -14,7 +14,6 @@ import logging
 import os
 import random
 import socket
-import threading
 import traceback
 import uuid
 from datetime import datetime, timedelta
@@ -22,12 +21,13 @@ from functools import partial
 from typing import Any, Iterable
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, router, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from automation.exceptions import GenerationError, IdempotencyConflict, JobAborted, JobStateError, TransientError
 from automation.generators import Artifact, get_generator
+from automation.leases import lease_keeper, renew_lease
 from automation.models import GenerationJob, JobAttempt
 
 logger = logging.getLogger(__name__)
@@ -71,16 +71,18 @@ def job_create(
             return existing, False
     try:
         with transaction.atomic():
+            now = timezone.now()
             job = GenerationJob.objects.create(
                 owner=owner,
                 type=job_type,
                 params=params,
                 max_retries=settings.STORYCORE_DEFAULT_MAX_RETRIES if max_retries is None else max_retries,
-                next_attempt_at=timezone.now(),
+                next_attempt_at=now,
+                enqueued_at=now,
                 idempotency_key=idempotency_key,
                 request_fingerprint=fingerprint,
             )
-            transaction.on_commit(partial(job_enqueue, job_id=job.job_id))
+            _enqueue_with_transaction(job.job_id)
     except IntegrityError:
         # Two requests with the same key raced; the other one inserted first.
         existing = _job_for_idempotency_key(owner=owner, key=idempotency_key, fingerprint=fingerprint)
@@ -101,16 +103,67 @@ def _job_for_idempotency_key(*, owner, key: str, fingerprint: str) -> Generation
 
 
 def job_enqueue(*, job_id: uuid.UUID) -> bool:
-    """Hand a pending job to the broker. A broker error is logged, not raised: the job
-    stays in the database and the dispatcher enqueues it later."""
+    """Hand a pending job to the broker and note when (the dispatcher's way). A broker
+    error is logged, not raised: the job stays in the database for the next round."""
+    if not send_to_broker(job_id):
+        return False
+    GenerationJob.objects.filter(pk=job_id, status=Status.PENDING).update(enqueued_at=timezone.now())
+    return True
+
+
+def _enqueue_with_transaction(job_id: uuid.UUID) -> None:
+    """Enqueue a job the current transaction makes pending, its enqueued_at already set.
+
+    With the ORM broker in the same database, the message is written in that very
+    transaction: the job and its message are committed together or not at all, in one
+    write instead of three. Another broker (Redis) gets the message after the commit; if
+    it cannot take it, enqueued_at is cleared so that the dispatcher sends it later.
+    """
+    if _broker_is_the_database():
+        send_to_broker(job_id, raise_errors=True)  # a database error fails the whole transaction
+    else:
+        transaction.on_commit(partial(_send_or_leave_to_dispatcher, job_id))
+
+
+def _send_or_leave_to_dispatcher(job_id: uuid.UUID) -> None:
+    if not send_to_broker(job_id):
+        GenerationJob.objects.filter(pk=job_id, status=Status.PENDING).update(enqueued_at=None)
+
+
+_brokers: dict[tuple, Any] = {}
+
+
+def _broker():
+    """This process's broker client. Given none, django-q2 builds a new one for every task
+    it enqueues: with Redis, a new connection pool and a TCP connection per request."""
+    from django_q.brokers import get_broker
+    from django_q.conf import Conf
+
+    # Keyed by what selects the broker, so a fork or a reconfiguration gets a fresh one.
+    key = (os.getpid(), Conf.ORM, str(Conf.REDIS), Conf.DJANGO_REDIS, Conf.CLUSTER_NAME)
+    broker = _brokers.get(key)
+    if broker is None:
+        _brokers.clear()
+        broker = _brokers[key] = get_broker()
+    return broker
+
+
+def _broker_is_the_database() -> bool:
+    from django_q.conf import Conf
+
+    return Conf.ORM is not None and Conf.ORM == router.db_for_write(GenerationJob)
+
+
+def send_to_broker(job_id: uuid.UUID, *, raise_errors: bool = False) -> bool:
     from django_q.tasks import async_task
 
     try:
-        async_task(RUN_JOB_TASK, str(job_id), task_name=f"job {job_id}", ack_failure=True)
+        async_task(RUN_JOB_TASK, str(job_id), task_name=f"job {job_id}", ack_failure=True, broker=_broker())
     except Exception as exc:  # the broker's client raises its own error types
+        if raise_errors:
+            raise
         logger.warning("Could not enqueue job %s (%s); the dispatcher will retry.", job_id, exc)
         return False
-    GenerationJob.objects.filter(pk=job_id, status=Status.PENDING).update(enqueued_at=timezone.now())
     return True
 
 
@@ -148,40 +201,47 @@ class RunningJob:
 def job_claim(*, job_id: uuid.UUID | str, worker: str) -> GenerationJob | None:
     """Take a pending, due job for this worker; None if another worker, a cancel or the
     backoff got there first. The compare-and-set makes duplicate deliveries harmless."""
+    job = GenerationJob.objects.filter(pk=job_id).first()
     now = timezone.now()
+    if job is None or job.status != Status.PENDING or job.next_attempt_at > now:
+        return None
     token = uuid.uuid4()
+    changes = {
+        "status": Status.PROCESSING,
+        "claim_token": token,
+        "started_at": now,
+        "lease_expires_at": now + timedelta(seconds=settings.STORYCORE_JOB_LEASE),
+        "progress": 0,
+        "attempt_count": job.attempt_count + 1,
+    }
+    # The row is read before the transaction, so that the write lock (all of SQLite, while
+    # it lasts) is held for two statements only. The compare-and-set then checks the row
+    # is still the one read: every claim changes attempt_count, every return to pending
+    # sets a new next_attempt_at.
+    unchanged = GenerationJob.objects.filter(
+        pk=job.pk, status=Status.PENDING, attempt_count=job.attempt_count, next_attempt_at=job.next_attempt_at
+    )
     with transaction.atomic():
-        claimed = GenerationJob.objects.filter(pk=job_id, status=Status.PENDING, next_attempt_at__lte=now).update(
-            status=Status.PROCESSING,
-            claim_token=token,
-            started_at=now,
-            lease_expires_at=now + timedelta(seconds=settings.STORYCORE_JOB_LEASE),
-            progress=0,
-        )
-        if claimed != 1:
+        if not unchanged.update(**changes):
             return None
-        job = GenerationJob.objects.get(pk=job_id)
         JobAttempt.objects.create(
-            attempt_id=token,
-            job=job,
-            number=job.attempts.count() + 1,
-            worker=worker[:255],
-            started_at=now,
+            attempt_id=token, job=job, number=changes["attempt_count"], worker=worker[:255], started_at=now
         )
-    return job
+    return _applied(job, changes)
 
 
 def job_checkpoint(*, job: GenerationJob, progress: int | None = None) -> None:
     """Record progress and renew the lease; raise JobAborted if this worker lost the job."""
-    now = timezone.now()
-    changes: dict[str, Any] = {"lease_expires_at": now + timedelta(seconds=settings.STORYCORE_JOB_LEASE)}
-    if progress is not None:
-        changes["progress"] = max(0, min(99, int(progress)))
-    still_ours = _held(job).update(**changes)
+    if progress is None:
+        still_ours = renew_lease(job)
+    else:
+        progress = max(0, min(99, int(progress)))
+        lease = timezone.now() + timedelta(seconds=settings.STORYCORE_JOB_LEASE)
+        still_ours = _held(job).update(progress=progress, lease_expires_at=lease)
     if not still_ours:
         raise JobAborted(f"Job {job.job_id} is no longer processing under this worker's claim.")
     if progress is not None:
-        job.progress = changes["progress"]
+        job.progress = progress
 
 
 def _held(job: GenerationJob) -> QuerySet:
@@ -274,7 +334,7 @@ def job_run(*, job_id: uuid.UUID | str, worker: str | None = None) -> Generation
     generator = get_generator(job.type)
     artifact: Artifact | None = None
     try:
-        with LeaseHeartbeat(job):
+        with lease_keeper.keep(job):
             artifact = generator.run(RunningJob(job))
         return job_complete(job=job, artifact=artifact)
     except JobAborted:
@@ -309,37 +369,6 @@ def job_run(*, job_id: uuid.UUID | str, worker: str | None = None) -> Generation
         )
 
 
-class LeaseHeartbeat:
-    """Renews the job's lease from a background thread while the generator runs, so a
-    single long provider call (an LLM answer, a ComfyUI render) is not mistaken for a dead
-    worker. If the worker process dies, so does this thread, and the lease runs out."""
-
-    def __init__(self, job: GenerationJob):
-        self.job = job
-        self.interval = settings.STORYCORE_JOB_LEASE / 3
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name=f"lease-{job.job_id}", daemon=True)
-
-    def __enter__(self) -> "LeaseHeartbeat":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _beat(self) -> None:
-        try:
-            while not self._stop.wait(self.interval):
-                lease = timezone.now() + timedelta(seconds=settings.STORYCORE_JOB_LEASE)
-                if not _held(self.job).update(lease_expires_at=lease):
-                    return  # cancelled or taken over: the next checkpoint stops the generator
-        except DatabaseError:
-            logger.warning("Lease heartbeat for job %s failed; the next checkpoint will retry.", self.job.job_id)
-        finally:
-            connection.close()  # this thread's own connection
-
-
 def _discard(artifact: Artifact | None) -> None:
     discard = getattr(artifact, "discard", None)
     if discard is not None:
@@ -369,11 +398,12 @@ def job_recover_stale(*, limit: int = 500) -> int:
 def job_retry(*, job: GenerationJob, by=None) -> GenerationJob:
     """Put a failed or cancelled job back in the queue with a fresh retry budget."""
     with transaction.atomic():
+        now = timezone.now()
         updated = GenerationJob.objects.filter(pk=job.pk, status__in=Status.RETRYABLE).update(
             status=Status.PENDING,
             retry_count=0,
-            next_attempt_at=timezone.now(),
-            enqueued_at=None,
+            next_attempt_at=now,
+            enqueued_at=now,
             completed_at=None,
             progress=0,
             result=None,
@@ -383,7 +413,7 @@ def job_retry(*, job: GenerationJob, by=None) -> GenerationJob:
             raise JobStateError(
                 f"Job {job.job_id} is {job.status}; only failed or cancelled jobs can be retried."
             )
-        transaction.on_commit(partial(job_enqueue, job_id=job.job_id))
+        _enqueue_with_transaction(job.job_id)
     job.refresh_from_db()
     return job
 

@@ -134,8 +134,10 @@ Q_CLUSTER = {
     # engine's business: django-q2 must never re-run a task by itself.
     "max_attempts": 1,
     "ack_failures": True,
-    # Keep django-q2's own task log short: the job table is the history.
-    "save_limit": 100,
+    # django-q2 does not record successful tasks: every job records its own attempts, and
+    # on SQLite that record (and django-q2's pruning of it) was a write per task that held
+    # up the workers. Failed tasks (a crash outside the job engine) are still saved.
+    "save_limit": envint("STORYCORE_Q_SAVE_LIMIT", -1, minimum=-1),
     # Run missed schedules once, not once per missed interval, after downtime.
     "catch_up": False,
     "poll": envfloat("STORYCORE_BROKER_POLL", 0.2, minimum=0.01),

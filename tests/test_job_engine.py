@@ -74,7 +74,7 @@ def test_transient_failures_retry_after_backoff_until_max_retries_then_fail(db, 
     assert job.status == "failed"
     assert job.retry_count == 2
     assert job.completed_at is not None
-    assert [a.outcome for a in job.attempts.all()] == ["transient"] * 3
+    assert [(a.number, a.outcome) for a in job.attempts.all()] == [(1, "transient"), (2, "transient"), (3, "transient")]
     assert job.in_retry_queue
 
 
@@ -119,7 +119,8 @@ def test_a_manual_retry_reruns_a_failed_job_with_a_fresh_budget(db, owner_client
 
     job = run_job(job.job_id)
     assert job.status == "completed"
-    assert [a.outcome for a in job.attempts.all()] == ["permanent", "completed"]
+    assert [(a.number, a.outcome) for a in job.attempts.all()] == [(1, "permanent"), (2, "completed")]
+    assert job.attempt_count == 2  # the budget restarts, the attempt numbers do not
 
 
 def test_a_cancelled_pending_job_never_starts(db, owner_client):
@@ -255,3 +256,4 @@ def test_a_long_step_without_checkpoints_keeps_its_lease(transactional_db, owner
     assert job.status == "completed"
     assert leases[0] > started + timedelta(seconds=1.5)  # renewed while the step ran
     assert jobs.job_recover_stale() == 0
+

@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.utils.functional import SimpleLazyObject
 
 from automation.catalog import prompt_catalog
 from automation.exceptions import PermanentError
@@ -209,7 +210,9 @@ class PromptArtifact:
 
 
 def run(ctx: JobContext) -> PromptArtifact:
-    result = enhance_request(params=ctx.params, owner=ctx.job.owner, checkpoint=ctx.checkpoint)
+    # The owner is read only if the style is one of theirs: most jobs use a catalog style.
+    owner = SimpleLazyObject(lambda: ctx.job.owner)
+    result = enhance_request(params=ctx.params, owner=owner, checkpoint=ctx.checkpoint)
     return PromptArtifact(params=ctx.params, result=result)
 
 

@@ -58,6 +58,9 @@ class GenerationJob(models.Model):
     # What a real queue needs on top.
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="generation_jobs")
     error_kind = models.CharField(max_length=16, choices=ErrorKind.choices, blank=True)
+    attempt_count = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Attempts started, all retries included (the next attempt's number - 1)."
+    )
     next_attempt_at = models.DateTimeField(help_text="A pending job is not run before this time (retry backoff).")
     enqueued_at = models.DateTimeField(
         null=True, blank=True, help_text="When it was last handed to the broker; empty means the dispatcher must."
