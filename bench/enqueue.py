@@ -14,7 +14,7 @@ import requests
 from bench.data import bench_user
 from bench.requests_bodies import DIALOGUE_BODY
 from bench.stack import WEB_THREADS, WEB_WORKERS, Gunicorn
-from bench.stats import latency_summary
+from bench.stats import latency_summary, median_run
 
 CONCURRENCY = WEB_WORKERS * WEB_THREADS  # one request per gunicorn thread
 TARGETS = {
@@ -40,17 +40,13 @@ def measure(*, seconds: float, log_dir: Path, loader: str = "auto", rounds: int 
             for name, (path, _expected) in TARGETS.items():
                 runs[name].append(run(url=f"{web.url}/{path}", token=token, seconds=seconds))
     for name, (_path, expected) in TARGETS.items():
-        results[name] = {**median_run(runs[name]), "expected_status": expected,
+        results[name] = {**median_run(runs[name], "requests_per_s"), "expected_status": expected,
                          "errors": sum(r["errors"] for r in runs[name]), "runs_per_s": [r["requests_per_s"] for r in runs[name]]}  # fmt: skip
     results["round_ratios"] = [
         ours["requests_per_s"] / base["requests_per_s"] for base, ours in zip(runs["baseline"], runs["dialogue_generate"])
     ]
     results["ratio"] = results["dialogue_generate"]["requests_per_s"] / results["baseline"]["requests_per_s"]
     return results
-
-
-def median_run(runs: list[dict]) -> dict:
-    return sorted(runs, key=lambda r: r["requests_per_s"])[len(runs) // 2]
 
 
 def _check(url: str, token: str, expected: int) -> None:

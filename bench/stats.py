@@ -23,3 +23,8 @@ def latency_summary(samples: list[float]) -> dict[str, float]:
 
 def median(samples: list[float]) -> float:
     return percentile(samples, 0.5)
+
+
+def median_run(runs: list[dict], key: str) -> dict:
+    """The run whose `key` is the median (the upper one of an even count)."""
+    return sorted(runs, key=lambda run: run[key])[len(runs) // 2]

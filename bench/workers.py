@@ -19,7 +19,7 @@ from automation.tasks import run_job
 from bench.data import bench_user, job_params_from_api
 from bench.requests_bodies import PROMPT_BODY
 from bench.stack import Gunicorn, QCluster, wait_until
-from bench.stats import latency_summary
+from bench.stats import latency_summary, median_run
 
 NOOP_TASK = "bench.tasks.noop"
 
@@ -45,17 +45,13 @@ def measure(*, jobs_count: int, samples: int, log_dir: Path, rounds: int = 3) ->
             runs["noop"].append(_noop_throughput(log_dir / f"noop-{name}.log", count=jobs_count))
             runs["pipeline"].append(_job_throughput(owner=user, params=params, count=jobs_count))
         for key, measured in runs.items():
-            results[key] = {**median_run(measured), "runs_per_s": [run["jobs_per_s"] for run in measured]}
+            results[key] = {**median_run(measured, "jobs_per_s"), "runs_per_s": [run["jobs_per_s"] for run in measured]}
         results["rounds"] = rounds
         results["ratio"] = results["pipeline"]["jobs_per_s"] / results["noop"]["jobs_per_s"]
         results["engine"] = _engine_cost(owner=user, params=params, count=max(5, jobs_count // 5))
         with Gunicorn(log=log_dir / f"workers-{name}-web.log") as web:
             results["latency"] = _latency(web.url, token=token, samples=samples)
     return results
-
-
-def median_run(runs: list[dict]) -> dict:
-    return sorted(runs, key=lambda run: run["jobs_per_s"])[len(runs) // 2]
 
 
 def _noop_throughput(finished_log: Path, *, count: int) -> dict:

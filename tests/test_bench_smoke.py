@@ -60,6 +60,10 @@ def test_every_phase_runs_at_a_tiny_size_and_renders_its_section(transactional_d
     assert phases["enqueue"]["dialogue_generate"]["errors"] == 0 and phases["enqueue"]["baseline"]["errors"] == 0
     measured = next(value for key, value in phases.items() if key.startswith("workers"))
     assert measured["pipeline"]["jobs"] == 5 and measured["latency"]["post_to_completed"]["count"] == 2
+    # Alternating rounds, each one listed beside the median the report shows.
+    assert len(measured["noop"]["runs_per_s"]) == len(measured["pipeline"]["runs_per_s"]) == 3
+    assert measured["noop"]["jobs_per_s"] == sorted(measured["noop"]["runs_per_s"])[1]
+    assert len(phases["enqueue"]["round_ratios"]) == 3
 
     results = {"phases": phases, "quick": True, "redis_note": "", "total_seconds": 1, "command": "bin/bench --quick",
                "machine": describe(redis_url=None, env={})}  # fmt: skip
