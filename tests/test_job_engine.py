@@ -257,3 +257,29 @@ def test_a_long_step_without_checkpoints_keeps_its_lease(transactional_db, owner
     assert leases[0] > started + timedelta(seconds=1.5)  # renewed while the step ran
     assert jobs.job_recover_stale() == 0
 
+
+
+def test_one_lease_thread_renews_every_job_its_process_runs(transactional_db, owner_client, settings, use_generator):
+    # Two jobs running at once in one process, each in one long step: the process's single
+    # lease thread keeps both alive.
+    import threading
+    import time
+
+    settings.STORYCORE_JOB_LEASE = 0.6
+    leases = {}
+
+    def long_call(ctx):
+        time.sleep(1.5)
+        leases[ctx.job.pk] = GenerationJob.objects.values_list("lease_expires_at", flat=True).get(pk=ctx.job.pk)
+
+    use_generator(fake.scripted(long_call))
+    both = [create_job(owner_client) for _ in range(2)]
+    started = timezone.now()
+    runners = [threading.Thread(target=run_job, args=(job.job_id,)) for job in both]
+    for runner in runners:
+        runner.start()
+    for runner in runners:
+        runner.join()
+
+    assert [GenerationJob.objects.get(pk=job.pk).status for job in both] == ["completed", "completed"]
+    assert all(leases[job.pk] > started + timedelta(seconds=1.5) for job in both)
