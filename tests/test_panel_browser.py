@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, screenshot
-from tests.support.cluster import Cluster
+from tests.support.cluster import Cluster, wait_for
 from tests.support.ports import free_port
 from tests.support.reports import call_failed
 
@@ -57,7 +57,8 @@ def page(request, browser, live_server, owner, cluster):
     page.fill("#id_username", "owner")
     page.fill("#id_password", "owner-password-1")
     page.click("button[type=submit]")
-    page.wait_for_selector(".tabs")
+    # The tabs are in the HTML before the deferred script wires them: wait for the script.
+    page.wait_for_selector("body[data-ready=true]")
     yield page
     if call_failed(request):
         explain_failure(page, cluster)
@@ -149,16 +150,21 @@ def test_a_failed_job_is_retried_and_the_queue_cleared_from_the_jobs_tab(page):
     row.locator("button.retry").click()
     page.wait_for_selector("#jobs-message:has-text('re-queued')")
     # The retried job fails again (the port is still closed) and is back in the queue.
-    page.wait_for_function(
-        "async () => { const r = await fetch('/api/automation/jobs/retry-queue'); const d = await r.json();"
-        " return d.count === 1 && d.results[0].retry_count === 0 && d.results[0].error.includes('Connection refused'); }"
+    # Polled from here: Playwright's wait_for_function takes an async predicate's promise
+    # for a truthy answer and returns at once, before the job has failed again.
+    wait_for(
+        lambda: page.evaluate(
+            "async () => { const r = await fetch('/api/automation/jobs/retry-queue'); const d = await r.json();"
+            " return d.count === 1 && d.results[0].retry_count === 0 && d.results[0].error.includes('Connection refused'); }"
+        ),
+        timeout=90,
+        interval=0.2,
+        what="the retried job to fail again and be back in the retry queue",
     )
     page.locator("#jobs-body tr[data-status=failed]").wait_for()  # the list refreshes itself
 
     page.click("#retry-all")
-    # A job the broker could not take at once is enqueued by the dispatcher within a
-    # minute; allow for that on a loaded machine (the teardown prints what happened).
-    page.wait_for_selector("#jobs-message:has-text('Retried 1 job(s)')", timeout=90_000)
+    page.wait_for_selector("#jobs-message:has-text('Retried 1 job(s)')")
     assert page.locator("#retry-all-progress .progress-text").inner_text() == "1/1"
 
     page.click("#clear-queue")

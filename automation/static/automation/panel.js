@@ -379,6 +379,8 @@ document.addEventListener("DOMContentLoaded", async () => {
   document.getElementById("jobs-type").addEventListener("change", loadJobs);
   document.getElementById("retry-all").addEventListener("click", retryAll);
   document.getElementById("clear-queue").addEventListener("click", clearQueue);
+  // Every control now answers (scripts that drive the panel wait for this).
+  document.body.dataset.ready = "true";
 
   await loadVocabularies();
   loadDialogueHistory();
