@@ -60,6 +60,37 @@ def staff_client(staff):
 
 
 @pytest.fixture
+def servers(tmp_path):
+    """Start servers (Cluster, WebServer, ...) that are stopped even when the test fails:
+    `servers(Cluster, env=...)` returns the started server."""
+    started = []
+
+    def start(kind, **kwargs):
+        server = kind(log=tmp_path / f"{kind.__name__.lower()}-{len(started)}.log", **kwargs).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    """A media folder of this test's own, shared with the workers it starts."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def start_cluster(live_server, broker, media, servers):
+    """Start worker clusters for a live server's jobs: `start_cluster(**env)`."""
+    from tests.support.cluster import Cluster
+
+    return lambda **env: servers(Cluster, env={"STORYCORE_MEDIA_ROOT": str(media), **env})
+
+
+@pytest.fixture
 def broker(db):
     """django-q2's configured broker (ORM, or Redis when REDIS_URL is set), emptied."""
     from django_q.brokers import get_broker

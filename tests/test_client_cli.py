@@ -11,31 +11,11 @@ from rest_framework.authtoken.models import Token
 from rest_framework.throttling import SimpleRateThrottle
 
 from automation.models import GenerationJob
-from tests.support.cluster import BASE_DIR, Cluster
+from tests.support.process import BASE_DIR
 from tests.support.comfyui_server import ComfyUIStandIn
 from tests.support.ports import free_port
 from tests.support.http_standins import ErrorServer
 from tests.test_client_live import ORIGINAL_DIALOGUE, ORIGINAL_PROMPT, SMALL_COMFY_GRID
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture
-def start_cluster(live_server, broker, media, tmp_path):
-    started: list[Cluster] = []
-
-    def start(**env) -> Cluster:
-        cluster = Cluster(log=tmp_path / f"cluster-{len(started)}.log", env={"STORYCORE_MEDIA_ROOT": str(media), **env})
-        started.append(cluster.start())
-        return cluster
-
-    yield start
-    for cluster in started:
-        cluster.stop()
 
 
 @pytest.fixture

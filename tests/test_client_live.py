@@ -8,7 +8,6 @@ from rest_framework.authtoken.models import Token
 
 from automation.models import GenerationJob
 from storycore_client import JobFailed, StoryCoreClient
-from tests.support.cluster import Cluster
 from tests.support.comfyui_server import ComfyUIStandIn
 from tests.support.ports import free_port
 from tests.support.grids import ORIGINAL_EXAMPLE as ORIGINAL_GRID
@@ -33,27 +32,6 @@ ORIGINAL_PROMPT = {
     "quality": "high",
 }
 SMALL_COMFY_GRID = {"characterId": "hero_001", "gridSize": "2x2", "quality": "draft", "provider": "comfyui"}
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture
-def start_cluster(live_server, broker, media, tmp_path):
-    started: list[Cluster] = []
-
-    def start(**env) -> Cluster:
-        env = {"STORYCORE_MEDIA_ROOT": str(media), **env}
-        cluster = Cluster(log=tmp_path / f"cluster-{len(started)}.log", env=env).start()
-        started.append(cluster)
-        return cluster
-
-    yield start
-    for cluster in started:
-        cluster.stop()
 
 
 @pytest.fixture

@@ -40,21 +40,6 @@ def assert_completed_exactly_once(job_ids, *, what: str, cluster: Cluster) -> No
 
 
 @pytest.fixture
-def servers(tmp_path):
-    """Start web servers and clusters that are stopped even when the test fails."""
-    started = []
-
-    def start(kind, **kwargs):
-        server = kind(log=tmp_path / f"{kind.__name__.lower()}-{len(started)}.log", **kwargs).start()
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
-
-
-@pytest.fixture
 def private_redis(monkeypatch):
     server = RedisServer().start()
     # This process enqueues (web requests, the dispatcher) into the private Redis too.

@@ -22,13 +22,8 @@ JOBS, CLUSTERS = (2000, 2) if SERVICES_REQUIRED else (1000, 1)
 
 
 @pytest.fixture
-def stack(transactional_db, tmp_path, broker):
-    web = WebServer(log=tmp_path / "web.log").start()
-    clusters = [Cluster(log=tmp_path / f"cluster-{i}.log").start() for i in range(CLUSTERS)]
-    yield web, clusters
-    for cluster in clusters:
-        cluster.stop()
-    web.stop()
+def stack(transactional_db, broker, servers):
+    return servers(WebServer), [servers(Cluster) for _ in range(CLUSTERS)]
 
 
 def test_concurrent_clients_create_jobs_that_all_complete_exactly_once(stack, owner):

@@ -32,7 +32,7 @@ def browser():
 
 
 @pytest.fixture
-def cluster(live_server, tmp_path, broker, settings):
+def cluster(live_server, broker, settings, servers):
     # Remote providers point at a port nobody listens on, so choosing them makes a job fail;
     # no automatic retries, so it fails at once and lands in the retry queue.
     refused = f"http://127.0.0.1:{free_port()}"
@@ -42,9 +42,7 @@ def cluster(live_server, tmp_path, broker, settings):
         "STORYCORE_LLM_URL": f"{refused}/v1",
         "STORYCORE_MEDIA_ROOT": str(settings.MEDIA_ROOT),
     }
-    cluster = Cluster(log=tmp_path / "cluster.log", env={**env, "STORYCORE_Q_LOG_LEVEL": "INFO"}).start()
-    yield cluster
-    cluster.stop()
+    return servers(Cluster, env={**env, "STORYCORE_Q_LOG_LEVEL": "INFO"})
 
 
 @pytest.fixture

@@ -17,17 +17,8 @@ PAYLOAD = {"base_prompt": "A knight in shining armor", "style": "fantasy", "ligh
 
 
 @pytest.fixture
-def clusters(transactional_db, tmp_path, broker):
-    started: list[Cluster] = []
-
-    def start(**kwargs) -> Cluster:
-        cluster = Cluster(log=tmp_path / f"cluster-{len(started)}.log", **kwargs).start()
-        started.append(cluster)
-        return cluster
-
-    yield start
-    for cluster in started:
-        cluster.stop()
+def clusters(transactional_db, broker, servers):
+    return lambda **kwargs: servers(Cluster, **kwargs)
 
 
 def job_status(job_id) -> str:
