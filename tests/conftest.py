@@ -83,6 +83,13 @@ def media(settings, tmp_path):
 
 
 @pytest.fixture
+def builtin_images(media, settings):
+    """Grids drawn by the built-in renderer into this test's media folder."""
+    settings.STORYCORE_IMAGE_PROVIDER = "builtin"
+    return media
+
+
+@pytest.fixture
 def start_cluster(live_server, broker, media, servers):
     """Start worker clusters for a live server's jobs: `start_cluster(**env)`."""
     from tests.support.cluster import Cluster

@@ -10,27 +10,13 @@ from automation.models import GenerationJob
 from storycore_client import JobFailed, StoryCoreClient
 from tests.support.comfyui_server import ComfyUIStandIn
 from tests.support.ports import free_port
+from tests.support.dialogues import ORIGINAL_EXAMPLE as ORIGINAL_DIALOGUE
 from tests.support.grids import ORIGINAL_EXAMPLE as ORIGINAL_GRID
+from tests.support.prompts import ORIGINAL_EXAMPLE as ORIGINAL_PROMPT
 
 pytestmark = pytest.mark.worker
 
-# The original service's examples (spec, "Exemples"), verbatim.
-ORIGINAL_DIALOGUE = {
-    "characters": [
-        {"character_id": "hero_001", "name": "Héros", "archetype": "hero"},
-        {"character_id": "villain_001", "name": "Méchant", "archetype": "villain"},
-    ],
-    "context": {"location": "Château ancien", "time_of_day": "night", "situation": "combat", "mood": "tense"},
-    "dialogueType": "conflict",
-    "numLines": 10,
-}
-ORIGINAL_PROMPT = {
-    "base_prompt": "A knight in shining armor",
-    "style": "fantasy",
-    "lighting": "dramatic",
-    "mood": "epic",
-    "quality": "high",
-}
+# A small grid for the ComfyUI stand-in.
 SMALL_COMFY_GRID = {"characterId": "hero_001", "gridSize": "2x2", "quality": "draft", "provider": "comfyui"}
 
 

@@ -1,20 +1,10 @@
 """POST dialogue/generate with the built-in writer: the original example, seeds, storage."""
 from automation.models import Character, Dialogue, GenerationJob
 from tests.support.jobs import run_job
+from tests.support.dialogues import ORIGINAL_EXAMPLE
 
 URL = "/api/automation/dialogue/generate"
 HISTORY = "/api/automation/dialogue/history"
-
-# The original service's example payload, verbatim (spec: "Génération de Dialogue").
-ORIGINAL_EXAMPLE = {
-    "characters": [
-        {"character_id": "hero_001", "name": "Héros", "archetype": "hero"},
-        {"character_id": "villain_001", "name": "Méchant", "archetype": "villain"},
-    ],
-    "context": {"location": "Château ancien", "time_of_day": "night", "situation": "combat", "mood": "tense"},
-    "dialogueType": "conflict",
-    "numLines": 10,
-}
 
 
 def generate(client, payload, **extra):

@@ -7,10 +7,7 @@ from tests.support.grids import GENERATE_URL, ORIGINAL_EXAMPLE, body, png_size
 from tests.support.jobs import run_job
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.STORYCORE_IMAGE_PROVIDER = "builtin"
+pytestmark = pytest.mark.usefixtures("builtin_images")
 
 
 @pytest.fixture

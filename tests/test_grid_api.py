@@ -8,11 +8,7 @@ from tests.support.jobs import run_job
 GRID_URL = "/api/automation/character/grid"
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.STORYCORE_IMAGE_PROVIDER = "builtin"
-    return settings.MEDIA_ROOT
+pytestmark = pytest.mark.usefixtures("builtin_images")
 
 
 @pytest.fixture
@@ -120,9 +116,9 @@ def test_a_panel_of_another_grid_is_not_found_under_this_one(grid, owner_client)
     assert owner_client.get(f"{GRID_URL}/{grid['bundle_id']}/panels/{foreign_panel}.png").status_code == 404
 
 
-def test_images_are_not_served_from_public_media(grid, anon_client, media_root):
+def test_images_are_not_served_from_public_media(grid, anon_client, media):
     name = CharacterGrid.objects.get().sheet.name
-    assert (media_root / name).is_file()
+    assert (media / name).is_file()
     assert anon_client.get(f"/media/{name}").status_code == 404
 
 

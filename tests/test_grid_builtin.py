@@ -8,11 +8,7 @@ from tests.support.grids import GENERATE_URL, ORIGINAL_EXAMPLE, body, png_size, 
 from tests.support.jobs import run_job
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.STORYCORE_IMAGE_PROVIDER = "builtin"
-    return settings.MEDIA_ROOT
+pytestmark = pytest.mark.usefixtures("builtin_images")
 
 
 def test_the_original_example_gives_nine_distinct_panels_and_a_sheet(db, owner_client):
@@ -79,10 +75,10 @@ def test_the_same_seed_gives_the_same_plan(db, owner_client):
     assert [p["seed"] for p in first["panels"]] == [1234 + i for i in range(9)]
 
 
-def test_files_live_under_a_server_built_path(db, owner_client, media_root):
+def test_files_live_under_a_server_built_path(db, owner_client, media):
     created = owner_client.post(GENERATE_URL, {**ORIGINAL_EXAMPLE, "characterId": "hero-2"}, format="json").data
     bundle_id = run_job(created["job_id"]).result["bundle_id"]
-    files = stored_files(media_root)
+    files = stored_files(media)
     assert len(files) == 10
     assert all(name.startswith(f"grids/{bundle_id}/") for name in files)
     assert not any("hero" in name for name in files)
