@@ -231,14 +231,18 @@ class DialogueGenerateView(APIView):
         """Create a dialogue job; characters given in full are saved to (or update) your characters."""
         serializer = DialogueGenerateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        validate_job_options(request)  # before the characters are saved: a 400 stores nothing
+        options = validate_job_options(request)  # before the characters are saved: a 400 stores nothing
         params = serializer.job_params()
         stored = serializer.validated_data["stored_characters"]
         for given in serializer.validated_data["characters"]:
             if len(given) > 1:  # more than an id: create it or save the changes
                 character_upsert(owner=request.user, data=given, current=stored.get(given["character_id"]))
         return create_job_response(
-            request, job_type="dialogue", params=params, max_retries=serializer.validated_data.get("max_retries")
+            request,
+            job_type="dialogue",
+            params=params,
+            max_retries=serializer.validated_data.get("max_retries"),
+            options=options,
         )
 
 

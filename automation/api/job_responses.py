@@ -33,8 +33,11 @@ def validate_job_options(request) -> tuple[float | None, str]:
     return query.validated_data.get("wait"), key
 
 
-def create_job_response(request, *, job_type: str, params: dict, max_retries: int | None = None) -> Response:
-    wait, key = validate_job_options(request)
+def create_job_response(
+    request, *, job_type: str, params: dict, max_retries: int | None = None, options: tuple | None = None
+) -> Response:
+    """`options`: what validate_job_options returned, for a view that called it already."""
+    wait, key = options or validate_job_options(request)
     job, created = jobs.job_create(
         owner=request.user, job_type=job_type, params=params, max_retries=max_retries, idempotency_key=key
     )
