@@ -51,6 +51,7 @@ def test_history_is_isolated_between_users(db, owner_client, other_client, staff
     assert scene_ids(other_client.get(HISTORY)) == [str(theirs.scene_id)]
     assert owner_client.get(f"/api/automation/dialogue/{theirs.scene_id}").status_code == 404
     assert owner_client.get(f"/api/automation/dialogue/{mine.scene_id}").status_code == 200
+    assert owner_client.get(f"/api/automation/dialogue/{mine.scene_id.hex}").status_code == 200  # hyphens optional
     assert set(scene_ids(staff_client.get(HISTORY))) == {str(mine.scene_id), str(theirs.scene_id)}
 
 

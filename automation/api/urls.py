@@ -16,7 +16,7 @@ from automation.api.jobs import JobViewSet
 from automation.api.prompts import PromptEnhanceView, PromptHistoryView, PromptStylesView, PromptStyleViewSet
 
 app_name = "automation-api"
-UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+UUID = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
 
 
 class OptionalSlashRouter(SimpleRouter):
@@ -38,11 +38,7 @@ urlpatterns = [
     re_path(r"^dialogue/generate/?$", DialogueGenerateView.as_view(), name="dialogue-generate"),
     re_path(r"^dialogue/history/?$", DialogueHistoryView.as_view(), name="dialogue-history"),
     re_path(r"^dialogue/options/?$", DialogueOptionsView.as_view(), name="dialogue-options"),
-    re_path(
-        r"^dialogue/(?P<scene_id>[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12})/?$",
-        DialogueDetailView.as_view(),
-        name="dialogue-detail",
-    ),
+    re_path(rf"^dialogue/(?P<scene_id>{UUID})/?$", DialogueDetailView.as_view(), name="dialogue-detail"),
     re_path(r"^prompt/enhance/?$", PromptEnhanceView.as_view(), name="prompt-enhance"),
     re_path(r"^prompt/styles/?$", PromptStylesView.as_view(), name="prompt-styles"),
     re_path(r"^prompt/history/?$", PromptHistoryView.as_view(), name="prompt-history"),
