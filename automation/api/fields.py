@@ -11,6 +11,12 @@ class VocabularyField(serializers.ChoiceField):
         allowed = ", ".join(str(choice) for choice in self.choices)
         self.error_messages["invalid_choice"] = f'"{{input}}" is not a valid choice. Allowed values: {allowed}.'
 
+    def __deepcopy__(self, memo):
+        # DRF copies every declared field for every serializer instance, arguments
+        # included: a vocabulary of dozens of words was copied word by word on each request.
+        # It is never changed, so the copy shares it.
+        return type(self)(*self._args, **self._kwargs)
+
 
 class AliasedInputMixin:
     """Accepts the original TypeScript client's camelCase names (`numLines`) as aliases of
