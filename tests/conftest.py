@@ -1,4 +1,5 @@
-"""Shared fixtures: three users (owner, other, staff) and API clients for each."""
+"""Shared fixtures: three users (owner, other, staff) and API clients for each; servers
+(clusters, gunicorn) started and always stopped; a media folder per test; the broker."""
 import os
 
 import pytest
