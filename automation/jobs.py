@@ -8,6 +8,7 @@ completion, or a worker resurrected after its lease expired all lose the race cl
 The broker is only a doorbell. The database is the queue: a job the broker never saw
 (broker down at creation, Redis restarted) is enqueued again by `job_dispatch_due`.
 """
+import copy
 import hashlib
 import json
 import logging
@@ -16,6 +17,7 @@ import random
 import socket
 import traceback
 import uuid
+from contextlib import ExitStack
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, Iterable
@@ -201,10 +203,40 @@ class RunningJob:
 def job_claim(*, job_id: uuid.UUID | str, worker: str) -> GenerationJob | None:
     """Take a pending, due job for this worker; None if another worker, a cancel or the
     backoff got there first. The compare-and-set makes duplicate deliveries harmless."""
+    claimed = job_claim_batch(job_id=job_id, worker=worker, limit=1)
+    return claimed[0] if claimed else None
+
+
+def job_claim_batch(*, job_id: uuid.UUID | str, worker: str, limit: int) -> list[GenerationJob]:
+    """Claim the job, and, if it runs in-process, up to `limit` - 1 more pending, due jobs
+    of its type that do too, oldest first, in the same transaction. Empty if the job itself
+    could not be claimed.
+
+    Such jobs take milliseconds, so the claim and completion transactions, not the work,
+    were most of their cost. Their own broker messages still arrive later and find them
+    taken: a read, no write. Each job keeps its own claim, attempt and lease.
+    """
     job = GenerationJob.objects.filter(pk=job_id).first()
     now = timezone.now()
+    # The row is read before the transaction, so that the write lock (all of SQLite, while
+    # it lasts) is held as briefly as possible; the compare-and-set checks it is unchanged.
     if job is None or job.status != Status.PENDING or job.next_attempt_at > now:
-        return None
+        return []
+    claimed, attempts = [], []
+    with transaction.atomic():
+        if not _claim(job, now=now, worker=worker, claimed=claimed, attempts=attempts):
+            return []
+        if limit > 1 and _runs_in_process(job):
+            for other in _batch_candidates(job, now=now, limit=limit - 1):
+                if _runs_in_process(other):
+                    _claim(other, now=now, worker=worker, claimed=claimed, attempts=attempts)
+        JobAttempt.objects.bulk_create(attempts)
+    return claimed
+
+
+def _claim(job: GenerationJob, *, now: datetime, worker: str, claimed: list, attempts: list) -> bool:
+    """The compare-and-set of one claim. Every claim changes attempt_count and every return
+    to pending sets a new next_attempt_at, so the UPDATE only matches the row as read."""
     token = uuid.uuid4()
     changes = {
         "status": Status.PROCESSING,
@@ -214,20 +246,33 @@ def job_claim(*, job_id: uuid.UUID | str, worker: str) -> GenerationJob | None:
         "progress": 0,
         "attempt_count": job.attempt_count + 1,
     }
-    # The row is read before the transaction, so that the write lock (all of SQLite, while
-    # it lasts) is held for two statements only. The compare-and-set then checks the row
-    # is still the one read: every claim changes attempt_count, every return to pending
-    # sets a new next_attempt_at.
     unchanged = GenerationJob.objects.filter(
         pk=job.pk, status=Status.PENDING, attempt_count=job.attempt_count, next_attempt_at=job.next_attempt_at
     )
-    with transaction.atomic():
-        if not unchanged.update(**changes):
-            return None
-        JobAttempt.objects.create(
-            attempt_id=token, job=job, number=changes["attempt_count"], worker=worker[:255], started_at=now
-        )
-    return _applied(job, changes)
+    if not unchanged.update(**changes):
+        return False
+    attempts.append(
+        JobAttempt(attempt_id=token, job=job, number=changes["attempt_count"], worker=worker[:255], started_at=now)
+    )
+    claimed.append(_applied(job, changes))
+    return True
+
+
+def _runs_in_process(job: GenerationJob) -> bool:
+    return get_generator(job.type).in_process(job.params)
+
+
+def _batch_candidates(job: GenerationJob, *, now: datetime, limit: int) -> QuerySet:
+    """Other pending, due jobs of the same type. On PostgreSQL the rows are locked and rows
+    another worker is claiming are skipped, never waited for: a claim only ever waits at its
+    first UPDATE, before it holds any lock, so two batches cannot deadlock. (SQLite's
+    transaction already holds the whole database.)"""
+    return (
+        GenerationJob.objects.select_for_update(skip_locked=True)
+        .filter(status=Status.PENDING, type=job.type, next_attempt_at__lte=now)
+        .exclude(pk=job.pk)
+        .order_by("next_attempt_at")[:limit]
+    )
 
 
 def job_checkpoint(*, job: GenerationJob, progress: int | None = None) -> None:
@@ -326,47 +371,83 @@ def _finish_attempt(token, *, outcome: str, now: datetime, error: str = "", trac
 
 
 def job_run(*, job_id: uuid.UUID | str, worker: str | None = None) -> GenerationJob | None:
-    """Claim the job, run its generator and record how it ended. Never raises for a
-    generation failure: the outcome is stored on the job for the user to see."""
-    job = job_claim(job_id=job_id, worker=worker or worker_name())
-    if job is None:
+    """Claim the job (with more of its kind when it runs in-process: job_claim_batch), run
+    the generators and record how each job ended; returns the job asked for, or None if
+    it was not ours to run. Never raises for a generation failure: the outcome is stored
+    on the job for the user to see."""
+    claimed = job_claim_batch(job_id=job_id, worker=worker or worker_name(), limit=settings.STORYCORE_WORKER_BATCH)
+    if not claimed:
         return None
-    generator = get_generator(job.type)
-    artifact: Artifact | None = None
-    try:
-        with lease_keeper.keep(job):
-            artifact = generator.run(RunningJob(job))
-        return job_complete(job=job, artifact=artifact)
-    except JobAborted:
-        _discard(artifact)
+    generated, outcomes = [], {}
+    with ExitStack() as leases:
+        for job in claimed:
+            leases.enter_context(lease_keeper.keep(job))
+        for job in claimed:
+            try:
+                generated.append((job, get_generator(job.type).run(RunningJob(job))))
+            except Exception as exc:
+                outcomes[job.pk] = _record_failure(job, exc)
+    outcomes.update(_complete(generated))
+    return outcomes[claimed[0].pk]
+
+
+def _complete(generated: list[tuple[GenerationJob, Artifact]]) -> dict[Any, GenerationJob | None]:
+    """Complete the generated jobs: one job in its own transaction, a batch in one shared
+    transaction in which each job's completion is a savepoint, so that one cancelled job
+    does not undo the others."""
+    completed, failures = {}, []
+    if len(generated) == 1:
+        job, artifact = generated[0]
+        try:
+            completed[job.pk] = job_complete(job=job, artifact=artifact)
+        except Exception as exc:
+            failures.append((job, exc, artifact))
+    elif generated:
+        try:
+            with transaction.atomic():
+                for job, artifact in generated:
+                    try:
+                        # A copy: if the shared transaction is lost, `job` must still hold its claim.
+                        completed[job.pk] = job_complete(job=copy.copy(job), artifact=artifact)
+                    except Exception as exc:
+                        failures.append((job, exc, artifact))
+        except DatabaseError as exc:
+            completed.clear()
+            failures = [(job, exc, artifact) for job, artifact in generated]
+    for job, exc, artifact in failures:
+        completed[job.pk] = _record_failure(job, exc, artifact)
+    return completed
+
+
+def _record_failure(job: GenerationJob, exc: Exception, artifact: Artifact | None = None) -> GenerationJob | None:
+    """Store how an attempt ended when it did not complete; None if the job is no longer ours."""
+    _discard(artifact)
+    if isinstance(exc, JobAborted):
         _finish_attempt(job.claim_token, outcome=Outcome.CANCELLED, now=timezone.now(), error="Stopped: cancelled or taken over.")
         return None
-    except GenerationError as exc:
-        _discard(artifact)
+    if isinstance(exc, GenerationError):
         kind = GenerationJob.ErrorKind.PERMANENT if exc.permanent else GenerationJob.ErrorKind.TRANSIENT
         retry_after = exc.retry_after if isinstance(exc, TransientError) else None
         return job_fail(job=job, message=exc.message, kind=kind, retry_after=retry_after)
-    except DatabaseError as exc:
+    trace = "".join(traceback.format_exception(exc))
+    if isinstance(exc, DatabaseError):
         # The database blinked; the same work will likely succeed on a retry. Drop a broken
         # connection first so recording the failure can reconnect.
-        _discard(artifact)
         connection.close_if_unusable_or_obsolete()
         return job_fail(
             job=job,
             message=f"Database error while generating: {exc}. The job will be retried.",
             kind=GenerationJob.ErrorKind.TRANSIENT,
-            trace=traceback.format_exc(),
+            trace=trace,
         )
-    except Exception as exc:
-        _discard(artifact)
-        logger.exception("Job %s crashed", job.job_id)
-        return job_fail(
-            job=job,
-            message=f"Internal error: {exc!r}. This is a bug; the attempt's traceback is in the admin. "
-            "Retry the job once it is fixed.",
-            kind=GenerationJob.ErrorKind.CRASH,
-            trace=traceback.format_exc(),
-        )
+    logger.error("Job %s crashed", job.job_id, exc_info=exc)
+    return job_fail(
+        job=job,
+        message=f"Internal error: {exc!r}. This is a bug; the attempt's traceback is in the admin. "
+        "Retry the job once it is fixed.",
+        kind=GenerationJob.ErrorKind.CRASH,
+        trace=trace,
+    )
 
 
 def _discard(artifact: Artifact | None) -> None:

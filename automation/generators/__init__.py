@@ -35,6 +35,9 @@ class JobContext(Protocol):
 class Generator:
     type: str
     run: Callable[[JobContext], Artifact]
+    # True when a job with these params calls no provider (it runs on this process's CPU
+    # alone, in milliseconds). Only such jobs are run several to a task (automation.jobs).
+    in_process: Callable[[dict[str, Any]], bool] = lambda params: False
     # Deletes this type's history older than the cutoff, in batches; returns rows deleted.
     cleanup: Callable[[datetime, int], int] | None = None
 

@@ -223,4 +223,8 @@ def cleanup(cutoff: datetime, batch_size: int) -> int:
     return delete_in_batches(PromptEnhancement.objects.filter(created_at__lt=cutoff), batch_size=batch_size)
 
 
-register(Generator(type="prompt", run=run, cleanup=cleanup))
+def in_process(params: dict[str, Any]) -> bool:
+    return (params.get("provider") or settings.STORYCORE_TEXT_PROVIDER) != "llm"
+
+
+register(Generator(type="prompt", run=run, cleanup=cleanup, in_process=in_process))

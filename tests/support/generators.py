@@ -11,9 +11,10 @@ from automation.generators import Generator, JobContext, _registry, get_generato
 from automation.generators.prompt import run as run_prompt
 
 
-def scripted(*steps: Callable[[JobContext], None]) -> Generator:
+def scripted(*steps: Callable[[JobContext], None], in_process: bool = False) -> Generator:
     """A prompt generator that runs steps[n] on its n-th call (the last one repeats), then
-    produces the real prompt artifact. A step raises to make that attempt fail."""
+    produces the real prompt artifact. A step raises to make that attempt fail. With
+    `in_process`, the engine may run several of its jobs in one task, as the built-ins'."""
     calls = {"n": 0}
 
     def run(ctx: JobContext):
@@ -23,7 +24,9 @@ def scripted(*steps: Callable[[JobContext], None]) -> Generator:
         return run_prompt(ctx)
 
     # get_generator loads the real registry first, so the real module never re-registers over us.
-    return Generator(type="prompt", run=run, cleanup=get_generator("prompt").cleanup)
+    return Generator(
+        type="prompt", run=run, cleanup=get_generator("prompt").cleanup, in_process=lambda params: in_process
+    )
 
 
 def succeed(ctx: JobContext) -> None:

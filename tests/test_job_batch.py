@@ -1,0 +1,166 @@
+"""Jobs that run in-process (built-in providers) are claimed and completed several to a task.
+
+Driven through the real task entry point, as a worker calls it for one broker message."""
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from automation import jobs
+from automation.exceptions import PermanentError
+from automation.generators import _registry, get_generator
+from automation.models import GenerationJob, JobAttempt, PromptEnhancement
+from automation.tasks import run_job
+from tests.support import generators as fake
+from tests.support.grids import GENERATE_URL as GRID_URL
+from tests.support.grids import ORIGINAL_EXAMPLE as GRID_EXAMPLE
+from tests.test_concurrent_claim import race
+
+ENHANCE = "/api/automation/prompt/enhance"
+PAYLOAD = {"base_prompt": "A knight in shining armor", "style": "fantasy"}
+
+
+def create_jobs(client, count: int, **extra) -> list[GenerationJob]:
+    created = []
+    for number in range(count):
+        response = client.post(ENHANCE, {**PAYLOAD, "seed": number, **extra}, format="json")
+        assert response.status_code == 202, response.data
+        created.append(GenerationJob.objects.get(pk=response.data["job_id"]))
+    return created
+
+
+def statuses(created: list[GenerationJob]) -> list[str]:
+    return [GenerationJob.objects.get(pk=job.pk).status for job in created]
+
+
+@pytest.fixture
+def use_generator(monkeypatch):
+    get_generator("prompt")  # the real registry first, so it never re-registers over ours
+
+    def install(generator):
+        monkeypatch.setitem(_registry, "prompt", generator)
+
+    return install
+
+
+def test_one_message_runs_the_due_jobs_of_its_kind_each_with_its_own_claim_and_attempt(db, owner_client):
+    created = create_jobs(owner_client, 5)
+
+    assert run_job(str(created[2].job_id)) == "completed"
+
+    assert statuses(created) == ["completed"] * 5
+    attempts = JobAttempt.objects.filter(job__in=created)
+    assert attempts.count() == 5
+    assert {attempt.outcome for attempt in attempts} == {"completed"}
+    assert len({attempt.worker for attempt in attempts}) == 1
+    assert PromptEnhancement.objects.filter(job__in=created).count() == 5
+    for number, job in enumerate(created):
+        job.refresh_from_db()
+        assert job.result["seed"] == number  # each job got its own result, not a neighbour's
+        assert job.progress == 100 and job.claim_token is None
+
+
+def test_the_other_jobs_messages_then_find_them_taken_and_change_nothing(db, owner_client):
+    created = create_jobs(owner_client, 3)
+    run_job(str(created[0].job_id))
+
+    assert [run_job(str(job.job_id)) for job in created[1:]] == ["skipped", "skipped"]
+    assert JobAttempt.objects.filter(job__in=created).count() == 3
+
+
+def test_the_batch_takes_at_most_the_configured_number_oldest_first(db, owner_client, settings):
+    settings.STORYCORE_WORKER_BATCH = 3
+    created = create_jobs(owner_client, 5)
+
+    run_job(str(created[4].job_id))
+
+    assert statuses(created) == ["completed", "completed", "pending", "pending", "completed"]
+
+
+def test_a_batch_of_one_runs_only_the_job_asked_for(db, owner_client, settings):
+    settings.STORYCORE_WORKER_BATCH = 1
+    created = create_jobs(owner_client, 3)
+
+    run_job(str(created[1].job_id))
+
+    assert statuses(created) == ["pending", "completed", "pending"]
+
+
+def test_jobs_that_call_a_provider_or_are_not_due_or_not_pending_are_left_alone(db, owner_client, settings):
+    settings.STORYCORE_LLM_URL = "http://127.0.0.1:9/v1"  # never called: these jobs are not run here
+    llm_job, backing_off, cancelled, grid_job = (
+        create_jobs(owner_client, 1, provider="llm")[0],
+        create_jobs(owner_client, 1)[0],
+        create_jobs(owner_client, 1)[0],
+        owner_client.post(GRID_URL, GRID_EXAMPLE, format="json"),
+    )
+    assert grid_job.status_code == 202, grid_job.data
+    GenerationJob.objects.filter(pk=backing_off.pk).update(next_attempt_at=timezone.now() + timedelta(minutes=5))
+    jobs.job_cancel(job=cancelled)
+    [builtin] = create_jobs(owner_client, 1)
+
+    run_job(str(builtin.job_id))
+
+    assert statuses([builtin, llm_job, backing_off, cancelled]) == ["completed", "pending", "pending", "cancelled"]
+    assert GenerationJob.objects.get(pk=grid_job.data["job_id"]).status == "pending"
+    assert not JobAttempt.objects.filter(job__in=[llm_job, backing_off, cancelled]).exists()
+
+
+def test_a_job_that_calls_a_provider_runs_alone(db, owner_client, settings, use_generator):
+    use_generator(fake.scripted(fake.succeed, in_process=False))
+    created = create_jobs(owner_client, 3)
+
+    run_job(str(created[0].job_id))
+
+    assert statuses(created) == ["completed", "pending", "pending"]
+
+
+def test_a_failing_job_fails_alone_and_the_rest_of_the_batch_completes(db, owner_client, use_generator):
+    def refuse_seed_one(ctx):
+        if ctx.params["seed"] == 1:
+            raise PermanentError('Unknown style "gone". Allowed values: anime, fantasy.')
+
+    use_generator(fake.scripted(refuse_seed_one, in_process=True))
+    created = create_jobs(owner_client, 3)
+
+    run_job(str(created[0].job_id))
+
+    assert statuses(created) == ["completed", "failed", "completed"]
+    failed = GenerationJob.objects.get(pk=created[1].pk)
+    assert failed.error_kind == "permanent" and 'Unknown style "gone"' in failed.error
+    assert failed.attempts.get().outcome == "permanent"
+    assert not PromptEnhancement.objects.filter(job=failed).exists()
+
+
+def test_a_job_cancelled_after_it_was_generated_is_not_completed_and_the_others_are(db, owner_client, use_generator):
+    created = []
+
+    def cancel_the_middle_job_once_it_is_generated(ctx):
+        if ctx.job.pk == created[2].pk:
+            jobs.job_cancel(job=GenerationJob.objects.get(pk=created[1].pk))
+
+    use_generator(fake.scripted(cancel_the_middle_job_once_it_is_generated, in_process=True))
+    created.extend(create_jobs(owner_client, 3))
+
+    run_job(str(created[0].job_id))
+
+    assert statuses(created) == ["completed", "cancelled", "completed"]
+    assert not PromptEnhancement.objects.filter(job=created[1]).exists()
+    assert GenerationJob.objects.get(pk=created[1].pk).attempts.get().outcome == "cancelled"
+    assert PromptEnhancement.objects.filter(job__in=[created[0], created[2]]).count() == 2
+
+
+def test_concurrent_batches_run_every_job_exactly_once(transactional_db, owner_client):
+    created = create_jobs(owner_client, 40)
+
+    # Eight workers each get every message, starting at different points: overlapping
+    # batches and duplicate deliveries at once.
+    def deliver_all(i):
+        return [run_job(str(job.job_id)) for job in created[i * 5 :] + created[: i * 5]]
+
+    outcomes = race(deliver_all, threads=8)
+
+    assert sum(outcome.count("completed") for outcome in outcomes) >= 1
+    assert statuses(created) == ["completed"] * 40
+    assert JobAttempt.objects.filter(job__in=created).count() == 40
+    assert PromptEnhancement.objects.filter(job__in=created).count() == 40
