@@ -8,7 +8,6 @@ completion, or a worker resurrected after its lease expired all lose the race cl
 The broker is only a doorbell. The database is the queue: a job the broker never saw
 (broker down at creation, Redis restarted) is enqueued again by `job_dispatch_due`.
 """
-import copy
 import hashlib
 import json
 import logging
@@ -24,7 +23,7 @@ from typing import Any, Iterable
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, router, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Case, F, Q, QuerySet, UUIDField, Value, When
 from django.utils import timezone
 
 from automation.exceptions import GenerationError, IdempotencyConflict, JobAborted, JobStateError, TransientError
@@ -37,6 +36,7 @@ logger = logging.getLogger(__name__)
 Status = GenerationJob.Status
 Outcome = JobAttempt.Outcome
 RUN_JOB_TASK = "automation.tasks.run_job"
+RESULT = GenerationJob._meta.get_field("result")
 RETRY_AFTER_MAX = 3600.0  # seconds; a longer Retry-After is more likely a bug than a plan
 
 
@@ -214,65 +214,82 @@ def job_claim_batch(*, job_id: uuid.UUID | str, worker: str, limit: int) -> list
 
     Such jobs take milliseconds, so the claim and completion transactions, not the work,
     were most of their cost. Their own broker messages still arrive later and find them
-    taken: a read, no write. Each job keeps its own claim, attempt and lease.
+    taken: a read, no write. Each job keeps its own claim token, attempt and lease.
     """
-    job = GenerationJob.objects.filter(pk=job_id).first()
     now = timezone.now()
+    # Most messages for in-process jobs find them already run by a batch: they read two
+    # columns and stop. (A full row costs twice as much to read.)
+    state = GenerationJob.objects.filter(pk=job_id).values_list("status", "next_attempt_at").first()
+    if state is None or state[0] != Status.PENDING or state[1] > now:
+        return []
     # The row is read before the transaction, so that the write lock (all of SQLite, while
     # it lasts) is held as briefly as possible; the compare-and-set checks it is unchanged.
-    if job is None or job.status != Status.PENDING or job.next_attempt_at > now:
+    try:
+        job = GenerationJob.objects.get(pk=job_id)
+    except GenerationJob.DoesNotExist:  # deleted in between
         return []
-    claimed, attempts = [], []
-    with transaction.atomic():
-        if not _claim(job, now=now, worker=worker, claimed=claimed, attempts=attempts):
-            return []
-        if limit > 1 and _runs_in_process(job):
-            for other in _batch_candidates(job, now=now, limit=limit - 1):
-                if _runs_in_process(other):
-                    _claim(other, now=now, worker=worker, claimed=claimed, attempts=attempts)
-        JobAttempt.objects.bulk_create(attempts)
-    return claimed
-
-
-def _claim(job: GenerationJob, *, now: datetime, worker: str, claimed: list, attempts: list) -> bool:
-    """The compare-and-set of one claim. Every claim changes attempt_count and every return
-    to pending sets a new next_attempt_at, so the UPDATE only matches the row as read."""
     token = uuid.uuid4()
-    changes = {
-        "status": Status.PROCESSING,
-        "claim_token": token,
-        "started_at": now,
-        "lease_expires_at": now + timedelta(seconds=settings.STORYCORE_JOB_LEASE),
-        "progress": 0,
-        "attempt_count": job.attempt_count + 1,
-    }
+    changes = {**_claim_changes(now), "claim_token": token, "attempt_count": job.attempt_count + 1}
+    # Every claim changes attempt_count and every return to pending sets a new
+    # next_attempt_at, so this only matches the row as it was read.
     unchanged = GenerationJob.objects.filter(
         pk=job.pk, status=Status.PENDING, attempt_count=job.attempt_count, next_attempt_at=job.next_attempt_at
     )
-    if not unchanged.update(**changes):
-        return False
-    attempts.append(
-        JobAttempt(attempt_id=token, job=job, number=changes["attempt_count"], worker=worker[:255], started_at=now)
-    )
-    claimed.append(_applied(job, changes))
-    return True
+    with transaction.atomic():
+        if not unchanged.update(**changes):
+            return []
+        claimed = [_applied(job, changes)]
+        if limit > 1 and _runs_in_process(job):
+            others = [other for other in _batch_candidates(job, now=now, limit=limit - 1) if _runs_in_process(other)]
+            claimed += _claim_locked(others, now=now)
+        JobAttempt.objects.bulk_create(
+            JobAttempt(attempt_id=job.claim_token, job=job, number=job.attempt_count, worker=worker[:255], started_at=now)
+            for job in claimed
+        )
+    return claimed
+
+
+def _claim_changes(now: datetime) -> dict[str, Any]:
+    lease = now + timedelta(seconds=settings.STORYCORE_JOB_LEASE)
+    return {"status": Status.PROCESSING, "started_at": now, "lease_expires_at": lease, "progress": 0}
 
 
 def _runs_in_process(job: GenerationJob) -> bool:
     return get_generator(job.type).in_process(job.params)
 
 
-def _batch_candidates(job: GenerationJob, *, now: datetime, limit: int) -> QuerySet:
-    """Other pending, due jobs of the same type. On PostgreSQL the rows are locked and rows
-    another worker is claiming are skipped, never waited for: a claim only ever waits at its
-    first UPDATE, before it holds any lock, so two batches cannot deadlock. (SQLite's
-    transaction already holds the whole database.)"""
-    return (
+def _batch_candidates(job: GenerationJob, *, now: datetime, limit: int) -> list[GenerationJob]:
+    """Other pending, due jobs of the same type, read and locked by the calling transaction.
+
+    On PostgreSQL rows another worker is claiming are skipped, never waited for: a claim
+    only ever waits at its first UPDATE, before it holds any lock, so two batches cannot
+    deadlock. (A SQLite transaction here already holds the whole database.)"""
+    return list(
         GenerationJob.objects.select_for_update(skip_locked=True)
         .filter(status=Status.PENDING, type=job.type, next_attempt_at__lte=now)
         .exclude(pk=job.pk)
         .order_by("next_attempt_at")[:limit]
     )
+
+
+def _claim_locked(jobs: list[GenerationJob], *, now: datetime) -> list[GenerationJob]:
+    """Claim jobs this transaction has locked (so they are as read): one UPDATE for all,
+    each with its own token."""
+    if not jobs:
+        return []
+    tokens = {job.pk: uuid.uuid4() for job in jobs}
+    changes = _claim_changes(now)
+    updated = GenerationJob.objects.filter(pk__in=tokens, status=Status.PENDING).update(
+        **changes,
+        attempt_count=F("attempt_count") + 1,
+        claim_token=Case(*(When(pk=pk, then=Value(token)) for pk, token in tokens.items()), output_field=UUIDField()),
+    )
+    if updated != len(jobs):  # cannot happen while the rows are locked; never run a job twice if it does
+        raise JobStateError(f"{len(jobs) - updated} of the {len(jobs)} locked jobs changed during their claim.")
+    return [
+        _applied(job, {**changes, "claim_token": tokens[job.pk], "attempt_count": job.attempt_count + 1})
+        for job in jobs
+    ]
 
 
 def job_checkpoint(*, job: GenerationJob, progress: int | None = None) -> None:
@@ -297,20 +314,23 @@ def job_complete(*, job: GenerationJob, artifact: Artifact) -> GenerationJob:
     """Save the artifact and mark the job completed in one transaction, or neither."""
     now = timezone.now()
     with transaction.atomic():
-        changes = {
-            "status": Status.COMPLETED,
-            "result": artifact.save(job),
-            "progress": 100,
-            "completed_at": now,
-            "error": "",
-            "error_kind": "",
-            "claim_token": None,
-            "lease_expires_at": None,
-        }
+        changes = {**_completion_changes(now), "result": artifact.save(job)}
         if not _held(job).update(**changes):
             raise JobAborted(f"Job {job.job_id} was cancelled or taken over before it could complete.")
         _finish_attempt(job.claim_token, outcome=Outcome.COMPLETED, now=now)
     return _applied(job, changes)
+
+
+def _completion_changes(now: datetime) -> dict[str, Any]:
+    return {
+        "status": Status.COMPLETED,
+        "progress": 100,
+        "completed_at": now,
+        "error": "",
+        "error_kind": "",
+        "claim_token": None,
+        "lease_expires_at": None,
+    }
 
 
 def job_fail(
@@ -392,9 +412,7 @@ def job_run(*, job_id: uuid.UUID | str, worker: str | None = None) -> Generation
 
 
 def _complete(generated: list[tuple[GenerationJob, Artifact]]) -> dict[Any, GenerationJob | None]:
-    """Complete the generated jobs: one job in its own transaction, a batch in one shared
-    transaction in which each job's completion is a savepoint, so that one cancelled job
-    does not undo the others."""
+    """Complete the generated jobs, one job in its own transaction, a batch together."""
     completed, failures = {}, []
     if len(generated) == 1:
         job, artifact = generated[0]
@@ -404,19 +422,57 @@ def _complete(generated: list[tuple[GenerationJob, Artifact]]) -> dict[Any, Gene
             failures.append((job, exc, artifact))
     elif generated:
         try:
-            with transaction.atomic():
-                for job, artifact in generated:
-                    try:
-                        # A copy: if the shared transaction is lost, `job` must still hold its claim.
-                        completed[job.pk] = job_complete(job=copy.copy(job), artifact=artifact)
-                    except Exception as exc:
-                        failures.append((job, exc, artifact))
-        except DatabaseError as exc:
-            completed.clear()
-            failures = [(job, exc, artifact) for job, artifact in generated]
+            completed, failures = _complete_batch(generated)
+        except DatabaseError as exc:  # the whole transaction was lost: nothing was completed
+            completed, failures = {}, [(job, exc, artifact) for job, artifact in generated]
     for job, exc, artifact in failures:
         completed[job.pk] = _record_failure(job, exc, artifact)
     return completed
+
+
+def _complete_batch(generated: list[tuple[GenerationJob, Artifact]]) -> tuple[dict, list]:
+    """Save the artifacts of the jobs this worker still holds and mark them completed, in
+    one transaction: one statement per artifact, a few for the whole batch. Returns the
+    completed jobs and the (job, error, artifact) of the others."""
+    now = timezone.now()
+    changes = _completion_changes(now)
+    saved, failures = [], []
+    with transaction.atomic():
+        # Locked on PostgreSQL until the commit, so a cancel cannot slip in between.
+        holders = dict(
+            GenerationJob.objects.select_for_update()
+            .filter(pk__in=[job.pk for job, _ in generated], status=Status.PROCESSING)
+            .values_list("pk", "claim_token")
+        )
+        held = []
+        for job, artifact in generated:
+            if holders.get(job.pk) == job.claim_token:
+                held.append((job, artifact))
+            else:
+                failures.append((job, JobAborted(f"Job {job.job_id} was cancelled or taken over."), artifact))
+        save_batch = get_generator(generated[0][0].type).save_batch
+        if save_batch is not None:
+            try:
+                with transaction.atomic():  # a savepoint: a failed save undoes only the artifacts
+                    saved = list(zip((job for job, _ in held), save_batch(held)))
+            except Exception as exc:
+                failures += [(job, exc, artifact) for job, artifact in held]
+        else:
+            for job, artifact in held:
+                try:
+                    with transaction.atomic():  # a savepoint: a failed save undoes only its own rows
+                        saved.append((job, artifact.save(job)))
+                except Exception as exc:
+                    failures.append((job, exc, artifact))
+        if saved:
+            finished = [job.pk for job, _ in saved]
+            GenerationJob.objects.filter(pk__in=finished).update(
+                **changes, result=Case(*(When(pk=job.pk, then=Value(result, output_field=RESULT)) for job, result in saved))
+            )
+            JobAttempt.objects.filter(pk__in=[job.claim_token for job, _ in saved], outcome=Outcome.RUNNING).update(
+                outcome=Outcome.COMPLETED, finished_at=now
+            )
+    return {job.pk: _applied(job, {**changes, "result": result}) for job, result in saved}, failures
 
 
 def _record_failure(job: GenerationJob, exc: Exception, artifact: Artifact | None = None) -> GenerationJob | None:

@@ -38,6 +38,9 @@ class Generator:
     # True when a job with these params calls no provider (it runs on this process's CPU
     # alone, in milliseconds). Only such jobs are run several to a task (automation.jobs).
     in_process: Callable[[dict[str, Any]], bool] = lambda params: False
+    # Saves the artifacts of a batch of such jobs at once (bulk INSERTs) and returns their
+    # results in order; without it, each artifact's save() runs in turn.
+    save_batch: Callable[[list[tuple["GenerationJob", Artifact]]], list[dict[str, Any]]] | None = None
     # Deletes this type's history older than the cutoff, in batches; returns rows deleted.
     cleanup: Callable[[datetime, int], int] | None = None
 

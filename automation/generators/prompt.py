@@ -188,9 +188,13 @@ class PromptArtifact:
     result: dict[str, Any]
 
     def save(self, job) -> dict[str, Any]:
+        self.row(job).save(force_insert=True)
+        return self.result
+
+    def row(self, job):
         from automation.models import PromptEnhancement
 
-        PromptEnhancement.objects.create(
+        return PromptEnhancement(
             owner_id=job.owner_id,
             job=job,
             original_prompt=self.result["original_prompt"],
@@ -206,7 +210,13 @@ class PromptArtifact:
             seed=self.result["seed"],
             result=self.result,
         )
-        return self.result
+
+
+def save_batch(done: list[tuple[Any, PromptArtifact]]) -> list[dict[str, Any]]:
+    from automation.models import PromptEnhancement
+
+    PromptEnhancement.objects.bulk_create(artifact.row(job) for job, artifact in done)
+    return [artifact.result for _, artifact in done]
 
 
 def run(ctx: JobContext) -> PromptArtifact:
@@ -227,4 +237,4 @@ def in_process(params: dict[str, Any]) -> bool:
     return (params.get("provider") or settings.STORYCORE_TEXT_PROVIDER) != "llm"
 
 
-register(Generator(type="prompt", run=run, cleanup=cleanup, in_process=in_process))
+register(Generator(type="prompt", run=run, cleanup=cleanup, in_process=in_process, save_batch=save_batch))
