@@ -18,14 +18,15 @@ import traceback
 import uuid
 from contextlib import ExitStack
 from datetime import datetime, timedelta
-from functools import partial
+from functools import cache, partial
 from typing import Any, Iterable
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, router, transaction
-from django.db.models import Case, F, Q, QuerySet, UUIDField, Value, When
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from automation.bulk import update_each
 from automation.exceptions import GenerationError, IdempotencyConflict, JobAborted, JobStateError, TransientError
 from automation.generators import Artifact, get_generator
 from automation.leases import lease_keeper, renew_lease
@@ -36,12 +37,16 @@ logger = logging.getLogger(__name__)
 Status = GenerationJob.Status
 Outcome = JobAttempt.Outcome
 RUN_JOB_TASK = "automation.tasks.run_job"
-RESULT = GenerationJob._meta.get_field("result")
 RETRY_AFTER_MAX = 3600.0  # seconds; a longer Retry-After is more likely a bug than a plan
 
 
+@cache
+def _worker_name(pid: int) -> str:
+    return f"{socket.gethostname()}:{pid}"
+
+
 def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return _worker_name(os.getpid())  # keyed by pid: a forked worker gets its own
 
 
 def request_fingerprint(*, job_type: str, params: dict[str, Any]) -> str:
@@ -274,18 +279,17 @@ def _batch_candidates(job: GenerationJob, *, now: datetime, limit: int) -> list[
 
 def _claim_locked(jobs: list[GenerationJob], *, now: datetime) -> list[GenerationJob]:
     """Claim jobs this transaction has locked (so they are as read): one UPDATE for all,
-    each with its own token."""
+    then each its own token."""
     if not jobs:
         return []
     tokens = {job.pk: uuid.uuid4() for job in jobs}
     changes = _claim_changes(now)
     updated = GenerationJob.objects.filter(pk__in=tokens, status=Status.PENDING).update(
-        **changes,
-        attempt_count=F("attempt_count") + 1,
-        claim_token=Case(*(When(pk=pk, then=Value(token)) for pk, token in tokens.items()), output_field=UUIDField()),
+        **changes, attempt_count=F("attempt_count") + 1
     )
     if updated != len(jobs):  # cannot happen while the rows are locked; never run a job twice if it does
         raise JobStateError(f"{len(jobs) - updated} of the {len(jobs)} locked jobs changed during their claim.")
+    update_each(GenerationJob, "claim_token", tokens)
     return [
         _applied(job, {**changes, "claim_token": tokens[job.pk], "attempt_count": job.attempt_count + 1})
         for job in jobs
@@ -465,10 +469,8 @@ def _complete_batch(generated: list[tuple[GenerationJob, Artifact]]) -> tuple[di
                 except Exception as exc:
                     failures.append((job, exc, artifact))
         if saved:
-            finished = [job.pk for job, _ in saved]
-            GenerationJob.objects.filter(pk__in=finished).update(
-                **changes, result=Case(*(When(pk=job.pk, then=Value(result, output_field=RESULT)) for job, result in saved))
-            )
+            GenerationJob.objects.filter(pk__in=[job.pk for job, _ in saved]).update(**changes)
+            update_each(GenerationJob, "result", {job.pk: result for job, result in saved})
             JobAttempt.objects.filter(pk__in=[job.claim_token for job, _ in saved], outcome=Outcome.RUNNING).update(
                 outcome=Outcome.COMPLETED, finished_at=now
             )
