@@ -14,7 +14,7 @@ os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
 # Throttling would turn a load test into a 429 test: lift it (the throttle's cache lookup
 # still runs on every request, as in production).
 for _scope in ("USER", "ANON", "GENERATE"):
-    os.environ.setdefault(f"STORYCORE_THROTTLE_{_scope}", "100000000/min")
+    os.environ.setdefault(f"STORYCORE_THROTTLE_{_scope}", "100000000/s")
 os.environ.setdefault("STORYCORE_CLUSTER_NAME", "storycore_bench")
 
 from storycore.settings import *  # noqa: E402,F401,F403

@@ -1,22 +1,26 @@
 """Jobs that run in-process (built-in providers) are claimed and completed several to a task.
 
 Driven through the real task entry point, as a worker calls it for one broker message."""
+import dataclasses
 from datetime import timedelta
 
 import pytest
+from django.db import OperationalError
 from django.utils import timezone
 
 from automation import jobs
 from automation.exceptions import PermanentError
 from automation.generators import _registry, get_generator
-from automation.models import GenerationJob, JobAttempt, PromptEnhancement
+from automation.models import Dialogue, GenerationJob, JobAttempt, PromptEnhancement
 from automation.tasks import run_job
 from tests.support import generators as fake
+from tests.support.dialogues import ORIGINAL_EXAMPLE as DIALOGUE_EXAMPLE
 from tests.support.grids import GENERATE_URL as GRID_URL
 from tests.support.grids import ORIGINAL_EXAMPLE as GRID_EXAMPLE
 from tests.test_concurrent_claim import race
 
 ENHANCE = "/api/automation/prompt/enhance"
+DIALOGUE_URL = "/api/automation/dialogue/generate"
 PAYLOAD = {"base_prompt": "A knight in shining armor", "style": "fantasy"}
 
 
@@ -164,3 +168,74 @@ def test_concurrent_batches_run_every_job_exactly_once(transactional_db, owner_c
     assert statuses(created) == ["completed"] * 40
     assert JobAttempt.objects.filter(job__in=created).count() == 40
     assert PromptEnhancement.objects.filter(job__in=created).count() == 40
+
+
+def test_dialogue_jobs_are_batched_and_each_result_is_its_stored_dialogue(db, owner_client):
+    created = []
+    for seed in (1, 2, 3):
+        response = owner_client.post(DIALOGUE_URL, {**DIALOGUE_EXAMPLE, "seed": seed}, format="json")
+        assert response.status_code == 202, response.data
+        created.append(response.data["job_id"])
+
+    assert run_job(created[0]) == "completed"
+
+    for job_id in created:
+        job = GenerationJob.objects.get(pk=job_id)
+        assert job.status == "completed" and job.attempts.get().outcome == "completed"
+        dialogue = Dialogue.objects.get(job=job)
+        assert job.result == dialogue.as_dict()  # the result is what the history shows, lines included
+        assert len(job.result["lines"]) == DIALOGUE_EXAMPLE["numLines"]
+        assert {line.character.character_id for line in dialogue.lines.all()} == {"hero_001", "villain_001"}
+    assert len({GenerationJob.objects.get(pk=job_id).result["scene_id"] for job_id in created}) == 3
+
+
+def test_each_job_of_a_batch_runs_under_its_own_claim_token(db, owner_client, use_generator):
+    seen = {}
+
+    def record_the_claim(ctx):
+        stored = GenerationJob.objects.get(pk=ctx.job.pk)
+        seen[ctx.job.pk] = (ctx.job.claim_token, stored.claim_token, stored.status)
+
+    use_generator(fake.scripted(record_the_claim, in_process=True))
+    created = create_jobs(owner_client, 4)
+
+    run_job(str(created[0].job_id))
+
+    assert len(seen) == 4
+    assert all(held == stored and status == "processing" for held, stored, status in seen.values())
+    assert len({held for held, _, _ in seen.values()}) == 4
+    assert {attempt.pk for attempt in JobAttempt.objects.filter(job__in=created)} == {held for held, _, _ in seen.values()}
+
+
+def test_an_in_process_job_is_stopped_by_its_completion_not_its_checkpoints(db, owner_client, use_generator):
+    def cancel_itself_then_check_in(ctx):
+        jobs.job_cancel(job=GenerationJob.objects.get(pk=ctx.job.pk))
+        ctx.checkpoint(50)  # writes nothing for a job this short; the completion will notice
+
+    use_generator(fake.scripted(cancel_itself_then_check_in, in_process=True))
+    [job] = create_jobs(owner_client, 1)
+
+    run_job(str(job.job_id))
+
+    job.refresh_from_db()
+    assert job.status == "cancelled" and job.progress == 0
+    assert job.attempts.get().outcome == "cancelled"
+    assert not PromptEnhancement.objects.filter(job=job).exists()
+
+
+def test_a_batch_whose_artifacts_cannot_be_stored_goes_back_to_the_queue(transactional_db, owner_client, use_generator):
+    def refuse(done):
+        raise OperationalError("database is locked")
+
+    use_generator(dataclasses.replace(fake.scripted(fake.succeed, in_process=True), save_batch=refuse))
+    created = create_jobs(owner_client, 3)
+
+    run_job(str(created[0].job_id))
+
+    for job in created:
+        job.refresh_from_db()
+        assert job.status == "pending" and job.retry_count == 1 and job.error_kind == "transient"
+        assert "database is locked" in job.error and "will be retried" in job.error
+        assert job.enqueued_at is None  # the dispatcher sends it again once its backoff is over
+        assert job.attempts.get().outcome == "transient"
+    assert not PromptEnhancement.objects.filter(job__in=created).exists()

@@ -33,11 +33,16 @@ class DialogueArtifact:
     provider: str
 
     def save(self, job) -> dict[str, Any]:
-        from automation.models import Character, Dialogue, DialogueLine
+        return save_batch([(job, self)])[0]
+
+    def rows(self, job, cast: dict) -> tuple[Any, list[Any]]:
+        """The dialogue and its lines, unsaved; `cast` maps (owner id, character id) to a
+        stored character (lines link to the speaker's row when it exists)."""
+        from automation.models import Dialogue, DialogueLine
 
         params = self.params
         context = params.get("context") or {}
-        dialogue = Dialogue.objects.create(
+        dialogue = Dialogue(
             scene_id=uuid.uuid4(),
             owner_id=job.owner_id,
             job=job,
@@ -50,13 +55,11 @@ class DialogueArtifact:
             seed=self.seed,
             provider=self.provider,
         )
-        ids = [character["character_id"] for character in params["characters"]]
-        cast = {c.character_id: c for c in Character.objects.filter(owner_id=job.owner_id, character_id__in=ids)}
-        DialogueLine.objects.bulk_create(
+        lines = [
             DialogueLine(
                 dialogue=dialogue,
                 order=number,
-                character=cast.get(line["character_id"]),
+                character=cast.get((job.owner_id, line["character_id"])),
                 character_key=line["character_id"],
                 character_name=line["character_name"],
                 text=line["dialogue"],
@@ -67,8 +70,24 @@ class DialogueArtifact:
                 beat=line["beat"],
             )
             for number, line in enumerate(self.written["lines"], start=1)
-        )
-        return dialogue.as_dict()
+        ]
+        return dialogue, lines
+
+
+def save_batch(done: list[tuple[Any, DialogueArtifact]]) -> list[dict[str, Any]]:
+    """Store the dialogues of several jobs: one read of their casts, two bulk INSERTs."""
+    from automation.models import Character, Dialogue, DialogueLine
+
+    owners = {job.owner_id for job, _ in done}
+    ids = {character["character_id"] for _, artifact in done for character in artifact.params["characters"]}
+    cast = {
+        (character.owner_id, character.character_id): character
+        for character in Character.objects.filter(owner_id__in=owners, character_id__in=ids)
+    }
+    scenes = [artifact.rows(job, cast) for job, artifact in done]
+    Dialogue.objects.bulk_create(dialogue for dialogue, _ in scenes)
+    DialogueLine.objects.bulk_create(line for _, lines in scenes for line in lines)
+    return [dialogue.as_dict(lines) for dialogue, lines in scenes]
 
 
 def run(ctx: JobContext) -> DialogueArtifact:
@@ -124,4 +143,4 @@ def in_process(params: dict[str, Any]) -> bool:
     return (params.get("provider") or settings.STORYCORE_TEXT_PROVIDER) != "llm"
 
 
-register(Generator(type="dialogue", run=run, cleanup=cleanup, in_process=in_process))
+register(Generator(type="dialogue", run=run, cleanup=cleanup, in_process=in_process, save_batch=save_batch))

@@ -98,8 +98,11 @@ class Dialogue(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def as_dict(self) -> dict:
-        """The dialogue in the original service's JSON shape (the job's result, the API's body)."""
+    def as_dict(self, lines: list["DialogueLine"] | None = None) -> dict:
+        """The dialogue in the original service's JSON shape (the job's result, the API's body).
+        `lines`: the lines in order, if the caller has them (a read less)."""
+        if lines is None:
+            lines = self.lines.all()
         return {
             "scene_id": str(self.scene_id),
             "title": self.title,
@@ -111,7 +114,7 @@ class Dialogue(models.Model):
             "provider": self.provider,
             "job_id": str(self.job_id) if self.job_id else None,
             "created_at": self.created_at.isoformat().replace("+00:00", "Z"),
-            "lines": [line.as_dict() for line in self.lines.all()],
+            "lines": [line.as_dict() for line in lines],
         }
 
 
