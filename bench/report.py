@@ -96,7 +96,8 @@ def _workers(phases: dict, results: dict) -> list[str]:
             f"{ratio:.0%} | {verdict(ratio >= 0.7)} | {rounds} |"
         )
     engine = [
-        f"- {label}: one job through `automation.tasks.run_job` in-process, without django-q2, costs "
+        f"- {label}: one job through `automation.tasks.run_job` in-process (one call per job, batches "
+        "included), without django-q2, costs "
         f"**{phases[key]['engine']['ms_per_job']:.1f} ms** (mean of {phases[key]['engine']['jobs']}), against "
         f"{1000 / phases[key]['noop']['jobs_per_s']:.1f} ms of wall time per no-op task for the whole cluster."
         for key, label in (("workers_orm", "ORM"), ("workers_redis", "Redis"))
@@ -111,8 +112,9 @@ def _workers(phases: dict, results: dict) -> list[str]:
         "first enqueue to the last task's finish (each no-op task appends its finish time to a file; our "
         "jobs record `completed_at`). Our jobs are created in bulk beforehand (not timed), sent to the "
         "broker as `job_create` does and run through the whole engine: claim (compare-and-set), attempt "
-        "row, lease, generator, artifact row and completion. Alternating rounds (no-op, ours, no-op, ...); "
-        "each figure is the median round.",
+        "row, lease, generator, artifact row and completion, built-in jobs claimed and completed in batches "
+        "(`STORYCORE_WORKER_BATCH`; each message of a job a batch already ran reads the job and stops). "
+        "Alternating rounds (no-op, ours, no-op, ...); each figure is the median round.",
         "",
         "| broker | django-q2 no-op tasks/s (baseline) | our prompt jobs/s | ratio | target ≥ 70% | rounds (no-op / ours) |",
         "|---|---:|---:|---:|---|---|",
