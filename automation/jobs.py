@@ -16,6 +16,7 @@ import random
 import socket
 import traceback
 import uuid
+from collections import deque
 from contextlib import ExitStack
 from datetime import datetime, timedelta
 from functools import cache, partial
@@ -226,6 +227,8 @@ def job_claim_batch(*, job_id: uuid.UUID | str, worker: str, limit: int) -> list
     were most of their cost. Their own broker messages still arrive later and find them
     taken: a read, no write. Each job keeps its own claim token, attempt and lease.
     """
+    if _completed_here.has(job_id):
+        return []
     now = timezone.now()
     # Most messages for in-process jobs find them already run by a batch: they read two
     # columns and stop. (A full row costs twice as much to read.)
@@ -257,6 +260,28 @@ def job_claim_batch(*, job_id: uuid.UUID | str, worker: str, limit: int) -> list
             for job in claimed
         )
     return claimed
+
+
+class RecentlyCompleted:
+    """The last jobs this process completed. Completed is final (only failed or cancelled
+    jobs can be retried), so a message for one of them is a stale copy, left over from a job
+    a batch ran before its own message arrived: it can be dropped without a read."""
+
+    def __init__(self, size: int = 10_000):
+        self._order: deque = deque(maxlen=size)
+        self._ids: set = set()
+
+    def add(self, job_id) -> None:
+        if len(self._order) == self._order.maxlen:
+            self._ids.discard(self._order[0])
+        self._order.append(job_id)
+        self._ids.add(job_id)
+
+    def has(self, job_id) -> bool:
+        return str(job_id) in self._ids
+
+
+_completed_here = RecentlyCompleted()
 
 
 def _claim_changes(now: datetime) -> dict[str, Any]:
@@ -435,6 +460,8 @@ def _complete(generated: list[tuple[GenerationJob, Artifact]]) -> dict[Any, Gene
             completed, failures = _complete_batch(generated)
         except DatabaseError as exc:  # the whole transaction was lost: nothing was completed
             completed, failures = {}, [(job, exc, artifact) for job, artifact in generated]
+    for job_id, job in completed.items():
+        _completed_here.add(str(job_id))
     for job, exc, artifact in failures:
         completed[job.pk] = _record_failure(job, exc, artifact)
     return completed

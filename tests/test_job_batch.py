@@ -239,3 +239,27 @@ def test_a_batch_whose_artifacts_cannot_be_stored_goes_back_to_the_queue(transac
         assert job.enqueued_at is None  # the dispatcher sends it again once its backoff is over
         assert job.attempts.get().outcome == "transient"
     assert not PromptEnhancement.objects.filter(job__in=created).exists()
+
+
+def test_a_stale_message_for_a_job_this_worker_completed_costs_no_query(db, owner_client, django_assert_num_queries):
+    created = create_jobs(owner_client, 3)
+    run_job(str(created[0].job_id))
+
+    with django_assert_num_queries(0):
+        assert run_job(str(created[2].job_id)) == "skipped"
+
+
+def test_a_job_cancelled_in_a_batch_and_retried_runs_on_its_new_message(db, owner_client, use_generator):
+    created = []
+
+    def cancel_the_middle_job_once_it_is_generated(ctx):
+        if ctx.job.pk == created[2].pk:
+            jobs.job_cancel(job=GenerationJob.objects.get(pk=created[1].pk))
+
+    use_generator(fake.scripted(cancel_the_middle_job_once_it_is_generated, in_process=True))
+    created.extend(create_jobs(owner_client, 3))
+    run_job(str(created[0].job_id))
+    assert owner_client.post(f"/api/automation/jobs/{created[1].job_id}/retry").status_code == 200
+
+    assert run_job(str(created[1].job_id)) == "completed"
+    assert [a.outcome for a in GenerationJob.objects.get(pk=created[1].pk).attempts.all()] == ["cancelled", "completed"]
