@@ -91,6 +91,8 @@ class GenerationJob(models.Model):
             models.Index(fields=["status", "-created_at"], name="job_status_recent"),
             # The dispatcher: pending jobs that are due.
             models.Index(fields=["status", "next_attempt_at"], name="job_status_due"),
+            # A batch: pending jobs of one type that are due, past a backlog of other types.
+            models.Index(fields=["status", "type", "next_attempt_at"], name="job_status_type_due"),
             # Recovery: processing jobs whose lease has run out.
             models.Index(fields=["status", "lease_expires_at"], name="job_status_lease"),
             # Cleanup: oldest first.
