@@ -45,6 +45,19 @@ class Generator:
     cleanup: Callable[[datetime, int], int] | None = None
 
 
+def text_provider(params: dict[str, Any]) -> str:
+    """The text provider of a dialogue or prompt job: the request's, else the setting's,
+    resolved when the job runs (a settings change applies to retries)."""
+    from django.conf import settings
+
+    return params.get("provider") or settings.STORYCORE_TEXT_PROVIDER
+
+
+def runs_text_in_process(params: dict[str, Any]) -> bool:
+    """Generator.in_process of the text jobs: only the LLM is another server."""
+    return text_provider(params) != "llm"
+
+
 _registry: dict[str, Generator] = {}
 
 

@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 
-from automation.generators import Generator, JobContext, register
+from automation.generators import Generator, JobContext, register, runs_text_in_process, text_provider
 from automation.generators.dialogue_llm import write_with_llm
 from automation.generators.dialogue_plan import plan_dialogue, speaker_from_params
 from automation.generators.dialogue_writer import scene_title, context_slots, write_dialogue
@@ -95,7 +94,7 @@ def run(ctx: JobContext) -> DialogueArtifact:
     speakers = [speaker_from_params(character) for character in params["characters"]]
     context = params.get("context") or {}
     seed = params["seed"] if params.get("seed") is not None else job_seed(ctx.job)
-    provider = params.get("provider") or settings.STORYCORE_TEXT_PROVIDER
+    provider = text_provider(params)
     rng = random.Random(seed)
     turns = plan_dialogue(
         speakers,
@@ -139,8 +138,6 @@ def cleanup(cutoff: datetime, batch_size: int) -> int:
     return delete_in_batches(Dialogue.objects.filter(created_at__lt=cutoff), batch_size=batch_size)
 
 
-def in_process(params: dict[str, Any]) -> bool:
-    return (params.get("provider") or settings.STORYCORE_TEXT_PROVIDER) != "llm"
-
-
-register(Generator(type="dialogue", run=run, cleanup=cleanup, in_process=in_process, save_batch=save_batch))
+register(
+    Generator(type="dialogue", run=run, cleanup=cleanup, in_process=runs_text_in_process, save_batch=save_batch)
+)

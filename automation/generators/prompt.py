@@ -4,12 +4,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
 from automation.catalog import prompt_catalog
 from automation.exceptions import PermanentError
-from automation.generators import Generator, JobContext, register
+from automation.generators import Generator, JobContext, register, runs_text_in_process, text_provider
 from automation.generators.prompt_tags import keys, split_tags, unique
 from automation.generators.prompt_variants import SEED_MAX, TemplateError, expand, new_seed
 from automation.models.prompts import PROMPT_PLACEHOLDER
@@ -150,8 +149,7 @@ def enhance_request(*, params: dict[str, Any], owner=None, checkpoint=None) -> d
     The result has the single-prompt shape for the first variant; with variants > 1 it
     adds `variants`, one full result per variant. Each variant carries a seed (the request's
     seed + its index), reproducible and usable as the sampler seed."""
-    # Resolved at run time, like the dialogue provider: a settings change applies to retries.
-    provider = params.get("provider") or settings.STORYCORE_TEXT_PROVIDER
+    provider = text_provider(params)
     count = params.get("variants", 1)
     seed = params.get("seed")
     if seed is None:
@@ -233,8 +231,6 @@ def cleanup(cutoff: datetime, batch_size: int) -> int:
     return delete_in_batches(PromptEnhancement.objects.filter(created_at__lt=cutoff), batch_size=batch_size)
 
 
-def in_process(params: dict[str, Any]) -> bool:
-    return (params.get("provider") or settings.STORYCORE_TEXT_PROVIDER) != "llm"
-
-
-register(Generator(type="prompt", run=run, cleanup=cleanup, in_process=in_process, save_batch=save_batch))
+register(
+    Generator(type="prompt", run=run, cleanup=cleanup, in_process=runs_text_in_process, save_batch=save_batch)
+)
