@@ -248,13 +248,13 @@ def job_claim_batch(*, job_id: uuid.UUID | str, worker: str, limit: int) -> list
     unchanged = GenerationJob.objects.filter(
         pk=job.pk, status=Status.PENDING, attempt_count=job.attempt_count, next_attempt_at=job.next_attempt_at
     )
+    others = []
+    if limit > 1 and _runs_in_process(job):  # read outside the transaction too
+        others = [other for other in _batch_candidates(job, now=now, limit=limit - 1) if _runs_in_process(other)]
     with transaction.atomic():
         if not unchanged.update(**changes):
             return []
-        claimed = [_applied(job, changes)]
-        if limit > 1 and _runs_in_process(job):
-            others = [other for other in _batch_candidates(job, now=now, limit=limit - 1) if _runs_in_process(other)]
-            claimed += _claim_locked(others, now=now)
+        claimed = [_applied(job, changes), *_claim_unchanged(others, now=now)]
         JobAttempt.objects.bulk_create(
             JobAttempt(attempt_id=job.claim_token, job=job, number=job.attempt_count, worker=worker[:255], started_at=now)
             for job in claimed
@@ -294,22 +294,30 @@ def _runs_in_process(job: GenerationJob) -> bool:
 
 
 def _batch_candidates(job: GenerationJob, *, now: datetime, limit: int) -> list[GenerationJob]:
-    """Other pending, due jobs of the same type, read and locked by the calling transaction.
-
-    On PostgreSQL rows another worker is claiming are skipped, never waited for: a claim
-    only ever waits at its first UPDATE, before it holds any lock, so two batches cannot
-    deadlock. (A SQLite transaction here already holds the whole database.)"""
+    """Other pending, due jobs of the same type, oldest first."""
     return list(
-        GenerationJob.objects.select_for_update(skip_locked=True)
-        .filter(status=Status.PENDING, type=job.type, next_attempt_at__lte=now)
+        GenerationJob.objects.filter(status=Status.PENDING, type=job.type, next_attempt_at__lte=now)
         .exclude(pk=job.pk)
         .order_by("next_attempt_at")[:limit]
     )
 
 
-def _claim_locked(jobs: list[GenerationJob], *, now: datetime) -> list[GenerationJob]:
-    """Claim jobs this transaction has locked (so they are as read): one UPDATE for all,
-    then each its own token."""
+def _claim_unchanged(jobs: list[GenerationJob], *, now: datetime) -> list[GenerationJob]:
+    """Claim those of `jobs` (read before the transaction) that are still pending, due and
+    as read (every claim changes attempt_count): one UPDATE for all, then each its own token.
+
+    The check locks the rows until the commit. On PostgreSQL rows another worker is claiming
+    are skipped, never waited for: a claim only ever waits at its first UPDATE, before it
+    holds any lock, so two batches cannot deadlock. (A SQLite transaction here already holds
+    the whole database.)"""
+    if not jobs:
+        return []
+    unchanged = set(
+        GenerationJob.objects.select_for_update(skip_locked=True)
+        .filter(pk__in=[job.pk for job in jobs], status=Status.PENDING, next_attempt_at__lte=now)
+        .values_list("pk", "attempt_count")
+    )
+    jobs = [job for job in jobs if (job.pk, job.attempt_count) in unchanged]
     if not jobs:
         return []
     tokens = {job.pk: uuid.uuid4() for job in jobs}
