@@ -14,7 +14,7 @@ import requests
 from bench.data import bench_user
 from bench.requests_bodies import DIALOGUE_BODY
 from bench.stack import WEB_THREADS, WEB_WORKERS, Gunicorn
-from bench.stats import latency_summary, median_run
+from bench.stats import latency_summary, median_run, paired_ratio
 
 CONCURRENCY = WEB_WORKERS * WEB_THREADS  # one request per gunicorn thread
 TARGETS = {
@@ -42,10 +42,9 @@ def measure(*, seconds: float, log_dir: Path, loader: str = "auto", rounds: int 
     for name, (_path, expected) in TARGETS.items():
         results[name] = {**median_run(runs[name], "requests_per_s"), "expected_status": expected,
                          "errors": sum(r["errors"] for r in runs[name]), "runs_per_s": [r["requests_per_s"] for r in runs[name]]}  # fmt: skip
-    results["round_ratios"] = [
-        ours["requests_per_s"] / base["requests_per_s"] for base, ours in zip(runs["baseline"], runs["dialogue_generate"])
-    ]
-    results["ratio"] = results["dialogue_generate"]["requests_per_s"] / results["baseline"]["requests_per_s"]
+    results["ratio"], results["round_ratios"] = paired_ratio(
+        results["dialogue_generate"]["runs_per_s"], results["baseline"]["runs_per_s"]
+    )
     return results
 
 

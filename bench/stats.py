@@ -28,3 +28,11 @@ def median(samples: list[float]) -> float:
 def median_run(runs: list[dict], key: str) -> dict:
     """The run whose `key` is the median (the upper one of an even count)."""
     return sorted(runs, key=lambda run: run[key])[len(runs) // 2]
+
+
+def paired_ratio(ours: list[float], baseline: list[float]) -> tuple[float, list[float]]:
+    """The median of the round-by-round ratios of alternating rounds, and those ratios. Each
+    round is compared with the baseline round run next to it, so load that comes and goes
+    on the machine cancels out, and one fast or slow baseline round cannot decide the ratio."""
+    ratios = [mine / theirs for mine, theirs in zip(ours, baseline)]
+    return median(ratios), ratios

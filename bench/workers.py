@@ -19,7 +19,7 @@ from automation.tasks import run_job
 from bench.data import bench_user, job_params_from_api
 from bench.requests_bodies import PROMPT_BODY
 from bench.stack import Gunicorn, QCluster, wait_until
-from bench.stats import latency_summary, median_run
+from bench.stats import latency_summary, median_run, paired_ratio
 
 NOOP_TASK = "bench.tasks.noop"
 
@@ -48,7 +48,9 @@ def measure(*, jobs_count: int, samples: int, log_dir: Path, rounds: int = 3) ->
         for key, measured in runs.items():
             results[key] = {**median_run(measured, "jobs_per_s"), "runs_per_s": [run["jobs_per_s"] for run in measured]}
         results["rounds"] = rounds
-        results["ratio"] = results["pipeline"]["jobs_per_s"] / results["noop"]["jobs_per_s"]
+        results["ratio"], results["round_ratios"] = paired_ratio(
+            results["pipeline"]["runs_per_s"], results["noop"]["runs_per_s"]
+        )
         results["engine"] = _engine_cost(owner=user, params=params, count=max(5, jobs_count // 5))
         with Gunicorn(log=log_dir / f"workers-{name}-web.log") as web:
             results["latency"] = _latency(web.url, token=token, samples=samples)
