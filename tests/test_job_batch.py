@@ -136,17 +136,23 @@ def test_a_failing_job_fails_alone_and_the_rest_of_the_batch_completes(db, owner
     assert not PromptEnhancement.objects.filter(job=failed).exists()
 
 
-def test_a_job_cancelled_after_it_was_generated_is_not_completed_and_the_others_are(db, owner_client, use_generator):
+def run_a_batch_whose_middle_job_is_cancelled_once_generated(client, use_generator) -> list[GenerationJob]:
+    """Three jobs in one batch; while the third is generated, the second (already generated,
+    not yet completed) is cancelled."""
     created = []
 
-    def cancel_the_middle_job_once_it_is_generated(ctx):
+    def cancel_the_middle_job(ctx):
         if ctx.job.pk == created[2].pk:
             jobs.job_cancel(job=GenerationJob.objects.get(pk=created[1].pk))
 
-    use_generator(fake.scripted(cancel_the_middle_job_once_it_is_generated, in_process=True))
-    created.extend(create_jobs(owner_client, 3))
-
+    use_generator(fake.scripted(cancel_the_middle_job, in_process=True))
+    created.extend(create_jobs(client, 3))
     run_job(str(created[0].job_id))
+    return created
+
+
+def test_a_job_cancelled_after_it_was_generated_is_not_completed_and_the_others_are(db, owner_client, use_generator):
+    created = run_a_batch_whose_middle_job_is_cancelled_once_generated(owner_client, use_generator)
 
     assert statuses(created) == ["completed", "cancelled", "completed"]
     assert not PromptEnhancement.objects.filter(job=created[1]).exists()
@@ -250,15 +256,7 @@ def test_a_stale_message_for_a_job_this_worker_completed_costs_no_query(db, owne
 
 
 def test_a_job_cancelled_in_a_batch_and_retried_runs_on_its_new_message(db, owner_client, use_generator):
-    created = []
-
-    def cancel_the_middle_job_once_it_is_generated(ctx):
-        if ctx.job.pk == created[2].pk:
-            jobs.job_cancel(job=GenerationJob.objects.get(pk=created[1].pk))
-
-    use_generator(fake.scripted(cancel_the_middle_job_once_it_is_generated, in_process=True))
-    created.extend(create_jobs(owner_client, 3))
-    run_job(str(created[0].job_id))
+    created = run_a_batch_whose_middle_job_is_cancelled_once_generated(owner_client, use_generator)
     assert owner_client.post(f"/api/automation/jobs/{created[1].job_id}/retry").status_code == 200
 
     assert run_job(str(created[1].job_id)) == "completed"
