@@ -4,7 +4,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers, status
 from rest_framework.response import Response
-from rest_framework.reverse import reverse
 
 from automation import jobs, selectors
 from automation.api.serializers import GenerationJobSerializer, WaitQuerySerializer
@@ -44,8 +43,8 @@ def create_job_response(
     if wait:
         job = selectors.job_wait(job=job, timeout=wait)
     finished = wait is not None and job.is_terminal
-    headers = {"Location": reverse("automation-api:job-detail", kwargs={"job_id": job.job_id}, request=request)}
+    body = GenerationJobSerializer(job, context={"request": request}).data
+    headers = {"Location": body["url"]}  # the job's own URL, as its `url` field gives it
     if not created:
         headers["Idempotent-Replayed"] = "true"
-    body = GenerationJobSerializer(job, context={"request": request}).data
     return Response(body, status=status.HTTP_200_OK if finished else status.HTTP_202_ACCEPTED, headers=headers)
