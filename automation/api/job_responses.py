@@ -44,7 +44,9 @@ def create_job_response(
         job = selectors.job_wait(job=job, timeout=wait)
     finished = wait is not None and job.is_terminal
     body = GenerationJobSerializer(job, context={"request": request}).data
-    headers = {"Location": body["url"]}  # the job's own URL, as its `url` field gives it
+    # The job's own URL, as its `url` field gives it (a DRF Hyperlink: a str subclass, which
+    # WSGI servers refuse as a header value).
+    headers = {"Location": str(body["url"])}
     if not created:
         headers["Idempotent-Replayed"] = "true"
     return Response(body, status=status.HTTP_200_OK if finished else status.HTTP_202_ACCEPTED, headers=headers)
