@@ -16,7 +16,6 @@ import random
 import socket
 import traceback
 import uuid
-from collections import deque
 from contextlib import ExitStack
 from datetime import datetime, timedelta
 from functools import cache, partial
@@ -268,14 +267,13 @@ class RecentlyCompleted:
     a batch ran before its own message arrived: it can be dropped without a read."""
 
     def __init__(self, size: int = 10_000):
-        self._order: deque = deque(maxlen=size)
-        self._ids: set = set()
+        self._size = size
+        self._ids: dict[str, None] = {}  # insertion-ordered: the oldest goes first
 
     def add(self, job_id) -> None:
-        if len(self._order) == self._order.maxlen:
-            self._ids.discard(self._order[0])
-        self._order.append(job_id)
-        self._ids.add(job_id)
+        self._ids[str(job_id)] = None
+        if len(self._ids) > self._size:
+            del self._ids[next(iter(self._ids))]
 
     def has(self, job_id) -> bool:
         return str(job_id) in self._ids
@@ -469,7 +467,7 @@ def _complete(generated: list[tuple[GenerationJob, Artifact]]) -> dict[Any, Gene
         except DatabaseError as exc:  # the whole transaction was lost: nothing was completed
             completed, failures = {}, [(job, exc, artifact) for job, artifact in generated]
     for job_id, job in completed.items():
-        _completed_here.add(str(job_id))
+        _completed_here.add(job_id)
     for job, exc, artifact in failures:
         completed[job.pk] = _record_failure(job, exc, artifact)
     return completed

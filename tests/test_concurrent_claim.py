@@ -1,31 +1,11 @@
 """Two (or eight) workers reaching for one job at the same moment: exactly one runs it."""
-import threading
-
-from django.db import connection
 from django.utils import timezone
 
 from automation import jobs
 from automation.models import GenerationJob, JobAttempt, PromptEnhancement
+from tests.support.concurrency import race
 
 PARAMS = {"base_prompt": "A fox", "style": "anime", "lighting": "soft", "mood": "joyful", "quality": "draft"}
-
-
-def race(target, *, threads: int) -> list:
-    results, barrier = [None] * threads, threading.Barrier(threads)
-
-    def worker(i):
-        try:
-            barrier.wait()
-            results[i] = target(i)
-        finally:
-            connection.close()
-
-    pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join(timeout=60)
-    return results
 
 
 def test_concurrent_claims_give_the_job_to_exactly_one_worker(transactional_db, owner):

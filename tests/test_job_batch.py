@@ -2,6 +2,7 @@
 
 Driven through the real task entry point, as a worker calls it for one broker message."""
 import dataclasses
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -14,10 +15,10 @@ from automation.generators import _registry, get_generator
 from automation.models import Dialogue, GenerationJob, JobAttempt, PromptEnhancement
 from automation.tasks import run_job
 from tests.support import generators as fake
+from tests.support.concurrency import race
 from tests.support.dialogues import ORIGINAL_EXAMPLE as DIALOGUE_EXAMPLE
 from tests.support.grids import GENERATE_URL as GRID_URL
 from tests.support.grids import ORIGINAL_EXAMPLE as GRID_EXAMPLE
-from tests.test_concurrent_claim import race
 
 ENHANCE = "/api/automation/prompt/enhance"
 DIALOGUE_URL = "/api/automation/dialogue/generate"
@@ -261,3 +262,13 @@ def test_a_job_cancelled_in_a_batch_and_retried_runs_on_its_new_message(db, owne
 
     assert run_job(str(created[1].job_id)) == "completed"
     assert [a.outcome for a in GenerationJob.objects.get(pk=created[1].pk).attempts.all()] == ["cancelled", "completed"]
+
+
+def test_the_memory_of_completed_jobs_is_bounded_and_forgets_the_oldest_first():
+    memory = jobs.RecentlyCompleted(size=2)
+    first, second, third = (uuid.uuid4() for _ in range(3))
+    for job_id in (first, second, third):
+        memory.add(job_id)
+
+    assert not memory.has(first)
+    assert memory.has(second) and memory.has(str(third))

@@ -166,6 +166,15 @@ def test_clearing_the_retry_queue_cancels_and_keeps_the_jobs(db, owner, other, o
 # --- Creating: Location, Idempotency-Key, ?wait --------------------------------------------------
 
 
+def test_the_location_header_is_a_plain_string_naming_the_job(db, owner_client):
+    response = owner_client.post(ENHANCE, PAYLOAD, format="json")
+
+    # WSGI servers refuse a header value that is not exactly a str (DRF's Hyperlink is a subclass).
+    assert type(response.headers["Location"]) is str
+    assert response.headers["Location"] == response.data["url"]
+    assert response.headers["Location"].endswith(f"/api/automation/jobs/{response.data['job_id']}")
+
+
 def test_idempotency_key_returns_the_same_job(db, owner_client, other_client):
     first = owner_client.post(ENHANCE, PAYLOAD, format="json", HTTP_IDEMPOTENCY_KEY="key-1")
     again = owner_client.post(ENHANCE, PAYLOAD, format="json", HTTP_IDEMPOTENCY_KEY="key-1")
