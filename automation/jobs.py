@@ -85,7 +85,7 @@ def job_create(
                 params=params,
                 max_retries=settings.STORYCORE_DEFAULT_MAX_RETRIES if max_retries is None else max_retries,
                 next_attempt_at=now,
-                enqueued_at=now,
+                enqueued_at=_enqueued_at_commit(now),
                 idempotency_key=idempotency_key,
                 request_fingerprint=fingerprint,
             )
@@ -119,22 +119,25 @@ def job_enqueue(*, job_id: uuid.UUID) -> bool:
 
 
 def _enqueue_with_transaction(job_id: uuid.UUID) -> None:
-    """Enqueue a job the current transaction makes pending, its enqueued_at already set.
+    """Enqueue a job the current transaction makes pending.
 
     With the ORM broker in the same database, the message is written in that very
     transaction: the job and its message are committed together or not at all, in one
-    write instead of three. Another broker (Redis) gets the message after the commit; if
-    it cannot take it, enqueued_at is cleared so that the dispatcher sends it later.
+    write instead of three. Another broker (Redis) gets the message after the commit, and
+    the job's enqueued_at is stored once the broker has taken it: if the broker refuses,
+    or this process dies in between, the job is left without one and the dispatcher's
+    next round sends it.
     """
     if _broker_is_the_database():
         send_to_broker(job_id, raise_errors=True)  # a database error fails the whole transaction
     else:
-        transaction.on_commit(partial(_send_or_leave_to_dispatcher, job_id))
+        transaction.on_commit(partial(job_enqueue, job_id=job_id))
 
 
-def _send_or_leave_to_dispatcher(job_id: uuid.UUID) -> None:
-    if not send_to_broker(job_id):
-        GenerationJob.objects.filter(pk=job_id, status=Status.PENDING).update(enqueued_at=None)
+def _enqueued_at_commit(now: datetime) -> datetime | None:
+    """A new or retried job's enqueued_at as its transaction stores it: set only if its
+    message is written in the same transaction (_enqueue_with_transaction)."""
+    return now if _broker_is_the_database() else None
 
 
 _brokers: dict[tuple, Any] = {}
@@ -581,7 +584,7 @@ def job_retry(*, job: GenerationJob, by=None) -> GenerationJob:
             status=Status.PENDING,
             retry_count=0,
             next_attempt_at=now,
-            enqueued_at=now,
+            enqueued_at=_enqueued_at_commit(now),
             completed_at=None,
             progress=0,
             result=None,

@@ -59,3 +59,36 @@ def test_a_broker_that_refuses_leaves_the_job_to_the_dispatcher(transactional_db
     assert response.status_code == 202
     job = GenerationJob.objects.get(pk=response.data["job_id"])
     assert (job.status, job.enqueued_at) == ("pending", None)
+
+
+def test_a_job_committed_but_never_pushed_is_sent_by_the_dispatchers_next_round(
+    db, monkeypatch, owner_client, django_capture_on_commit_callbacks
+):
+    # With a broker outside the database the push comes after the commit. Captured and not
+    # run, it stands for a web process killed between the two.
+    monkeypatch.setattr(Conf, "ORM", None)
+    monkeypatch.setattr(Conf, "REDIS", "redis://127.0.0.1:9/0")
+    with django_capture_on_commit_callbacks(execute=False) as pushes:
+        response = owner_client.post(ENHANCE, PAYLOAD, format="json")
+    assert response.status_code == 202 and len(pushes) == 1
+    job = GenerationJob.objects.get(pk=response.data["job_id"])
+    assert job.enqueued_at is None  # not "enqueued": nothing has taken it yet
+
+    # The dispatcher (here on the ORM broker, which answers) sends it at once, without
+    # waiting STORYCORE_REDISPATCH_AFTER as it would for a job the broker had taken.
+    monkeypatch.setattr(Conf, "ORM", "default")
+    OrmQ.objects.all().delete()
+    assert jobs.job_dispatch_due() == 1
+    assert [m.task["args"] for m in OrmQ.objects.all()] == [(str(job.job_id),)]
+    job.refresh_from_db()
+    assert job.enqueued_at is not None
+
+
+def test_a_job_the_broker_took_after_the_commit_is_marked_enqueued(transactional_db, owner_client, broker):
+    if jobs._broker_is_the_database():
+        pytest.skip("the ORM broker takes the message in the job's own transaction (tested above)")
+    response = owner_client.post(ENHANCE, PAYLOAD, format="json")
+
+    job = GenerationJob.objects.get(pk=response.data["job_id"])
+    assert job.enqueued_at is not None
+    assert broker.queue_size() == 1
