@@ -71,24 +71,27 @@ def job_create(
     (created=False), or raises IdempotencyConflict if the request differs.
     """
     get_generator(job_type)  # fail loudly on a type nothing can run
-    fingerprint = request_fingerprint(job_type=job_type, params=params)
+    fingerprint = ""  # only a repeated key is compared with its first request
     if idempotency_key:
+        fingerprint = request_fingerprint(job_type=job_type, params=params)
         existing = _job_for_idempotency_key(owner=owner, key=idempotency_key, fingerprint=fingerprint)
         if existing:
             return existing, False
+    now = timezone.now()
+    # Built before the transaction: on SQLite, every other writer waits while it is open.
+    job = GenerationJob(
+        owner=owner,
+        type=job_type,
+        params=params,
+        max_retries=settings.STORYCORE_DEFAULT_MAX_RETRIES if max_retries is None else max_retries,
+        next_attempt_at=now,
+        enqueued_at=_enqueued_at_commit(now),
+        idempotency_key=idempotency_key,
+        request_fingerprint=fingerprint,
+    )
     try:
         with transaction.atomic():
-            now = timezone.now()
-            job = GenerationJob.objects.create(
-                owner=owner,
-                type=job_type,
-                params=params,
-                max_retries=settings.STORYCORE_DEFAULT_MAX_RETRIES if max_retries is None else max_retries,
-                next_attempt_at=now,
-                enqueued_at=_enqueued_at_commit(now),
-                idempotency_key=idempotency_key,
-                request_fingerprint=fingerprint,
-            )
+            job.save(force_insert=True)
             _enqueue_with_transaction(job.job_id)
     except IntegrityError:
         # Two requests with the same key raced; the other one inserted first.

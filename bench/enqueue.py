@@ -30,7 +30,7 @@ def measure(*, seconds: float, log_dir: Path, loader: str = "auto", rounds: int 
     use_wrk = loader == "wrk" or (loader == "auto" and shutil.which("wrk"))
     run = _wrk if use_wrk else _python_load
     results = {"loader": "wrk" if use_wrk else "python threads + requests.Session", "concurrency": CONCURRENCY,
-               "seconds": seconds, "rounds": rounds, "web": f"gunicorn {WEB_WORKERS} workers x {WEB_THREADS} threads"}  # fmt: skip
+               "seconds": seconds, "rounds": rounds, "web": f"gunicorn {WEB_WORKERS} workers x {WEB_THREADS} threads, --reuse-port"}  # fmt: skip
     runs: dict[str, list[dict]] = {name: [] for name in TARGETS}
     with Gunicorn(log=log_dir / "enqueue-web.log") as web:
         for name, (path, expected) in TARGETS.items():

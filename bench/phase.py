@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 SIZES = {
-    "full": {"enqueue_seconds": 5, "worker_jobs": 1000, "latency_samples": 60, "growth_sizes": (1_000, 100_000),
+    "full": {"enqueue_seconds": 2, "enqueue_rounds": 9, "worker_jobs": 1000, "latency_samples": 60, "growth_sizes": (1_000, 100_000),
              "growth_repeats": 20, "cleanup_rows": 100_000, "idle_seconds": 3, "generator_seconds": 3},
-    "quick": {"enqueue_seconds": 2, "worker_jobs": 200, "latency_samples": 20, "growth_sizes": (1_000, 10_000),
+    "quick": {"enqueue_seconds": 1, "enqueue_rounds": 5, "worker_jobs": 200, "latency_samples": 20, "growth_sizes": (1_000, 10_000),
               "growth_repeats": 10, "cleanup_rows": 10_000, "idle_seconds": 1, "generator_seconds": 1},
 }  # fmt: skip
 PHASES = ("setup", "generators", "growth", "cleanup", "enqueue", "workers")
@@ -41,7 +41,7 @@ def run_phase(name: str, sizes: dict, log_dir: Path) -> dict:
     if name == "enqueue":
         from bench import enqueue
 
-        return enqueue.measure(seconds=sizes["enqueue_seconds"], log_dir=log_dir)
+        return enqueue.measure(seconds=sizes["enqueue_seconds"], rounds=sizes["enqueue_rounds"], log_dir=log_dir)
     if name == "workers":
         from bench import workers
 

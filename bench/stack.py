@@ -19,7 +19,7 @@ WEB_THREADS = 4
 
 def database_url() -> str:
     db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
+    if connection.vendor == "sqlite":
         return f"sqlite:///{Path(db['NAME']).resolve()}"
     credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
     return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
@@ -82,7 +82,7 @@ class Server:
 
 
 class Gunicorn(Server):
-    """The product's web server as bin/run starts it (2 workers x 4 threads)."""
+    """The product's web server as bin/run starts it (2 workers x 4 threads, --reuse-port)."""
 
     def __init__(self, *, log: Path, workers: int = WEB_WORKERS, threads: int = WEB_THREADS):
         super().__init__(log=log)
@@ -90,7 +90,7 @@ class Gunicorn(Server):
         self.url = f"http://127.0.0.1:{self.port}"
         self.command = [
             str(Path(sys.executable).parent / "gunicorn"), "storycore.wsgi", "--bind", f"127.0.0.1:{self.port}",
-            "--workers", str(workers), "--threads", str(threads), "--timeout", "60",
+            "--workers", str(workers), "--threads", str(threads), "--timeout", "60", "--reuse-port",
         ]  # fmt: skip
 
     def start(self) -> "Gunicorn":

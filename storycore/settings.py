@@ -82,6 +82,8 @@ if DATABASE_URL:
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": SQLITE_PATH}}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend, with write transactions queued on a file lock (storycore/sqlite).
+    DATABASES["default"]["ENGINE"] = "storycore.sqlite"
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": envint("STORYCORE_SQLITE_BUSY_TIMEOUT", 30, minimum=1),

@@ -21,9 +21,10 @@ from automation.api.fields import AliasedInputMixin, JobOptionsMixin, StrictFiel
 from automation.api.filters import UTCDateTimeFilter
 from automation.api.job_responses import CREATE_JOB_PARAMETERS, create_job_response, validate_job_options
 from automation.api.schema_enums import TEXT_PROVIDERS
+from automation.api.shared_fields import SharedFields
 from automation.api.serializers import CountSerializer, GenerationJobSerializer, HistoryDeleteQuerySerializer
 from automation.catalog import archetype_voices, dialogue_catalog
-from automation.characters import character_snapshot, character_upsert
+from automation.characters import character_snapshot, character_upsert, characters_by_id
 from automation.generators.dialogue import SEED_MAX
 from automation.models import Character, Dialogue, DialogueLine
 from automation.models.dialogue import character_id_validator
@@ -65,7 +66,7 @@ class ContextSerializer(AliasedInputMixin, StrictFieldsMixin, serializers.Serial
     mood = VocabularyField(choices=list(dialogue_catalog()["moods"]), required=False)
 
 
-class DialogueGenerateSerializer(AliasedInputMixin, StrictFieldsMixin, JobOptionsMixin):
+class DialogueGenerateSerializer(SharedFields, AliasedInputMixin, StrictFieldsMixin, JobOptionsMixin):
     input_aliases = {"dialogueType": "dialogue_type", "numLines": "num_lines", "maxRetries": "max_retries"}
 
     characters = CharacterInputSerializer(many=True, help_text="2 to 8 characters (exactly 1 for a monologue).")
@@ -103,10 +104,7 @@ class DialogueGenerateSerializer(AliasedInputMixin, StrictFieldsMixin, JobOption
             raise serializers.ValidationError(
                 {"characters": [f"Duplicate character_id: {', '.join(duplicates)}. Each character appears once."]}
             )
-        stored = {
-            character.character_id: character
-            for character in Character.objects.filter(owner=self.context["request"].user, character_id__in=ids)
-        }
+        stored = characters_by_id(owner=self.context["request"].user, character_ids=ids)
         resolved = []
         for given in characters:
             known = stored.get(given["character_id"])

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from automation.api.fields import AliasedInputMixin, JobOptionsMixin, StrictFieldsMixin, VocabularyField
 from automation.api.job_responses import CREATE_JOB_PARAMETERS, create_job_response
 from automation.api.serializers import GenerationJobSerializer
+from automation.api.shared_fields import SharedFields
 from automation.catalog import grid_catalog, prompt_catalog
 from automation.generators.grid import PROVIDERS, grid_as_dict
 from automation.models import CharacterGrid, GridPanel
@@ -38,7 +39,7 @@ def vocabulary_list(name: str, *, label: str):
     )
 
 
-class GridGenerateSerializer(AliasedInputMixin, StrictFieldsMixin, JobOptionsMixin):
+class GridGenerateSerializer(SharedFields, AliasedInputMixin, StrictFieldsMixin, JobOptionsMixin):
     input_aliases = {
         "characterId": "character_id",
         "characterName": "character_name",

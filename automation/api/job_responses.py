@@ -24,12 +24,15 @@ CREATE_JOB_PARAMETERS = [
 def validate_job_options(request) -> tuple[float | None, str]:
     """`?wait` and `Idempotency-Key`, validated (400 otherwise). A view that writes anything
     before creating the job calls this first, so a bad option leaves nothing stored."""
-    query = WaitQuerySerializer(data=request.query_params)
-    query.is_valid(raise_exception=True)
+    wait = None
+    if "wait" in request.query_params:  # the only query parameter a generate request reads
+        query = WaitQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        wait = query.validated_data.get("wait")
     key = request.headers.get("Idempotency-Key", "").strip()
     if len(key) > IDEMPOTENCY_KEY_MAX:
         raise serializers.ValidationError({"Idempotency-Key": [f"At most {IDEMPOTENCY_KEY_MAX} characters."]})
-    return query.validated_data.get("wait"), key
+    return wait, key
 
 
 def create_job_response(

@@ -1,5 +1,4 @@
 """Job serializers (read side) and the query-string inputs shared by several endpoints."""
-import copy
 from datetime import datetime, time
 
 from django.conf import settings
@@ -9,6 +8,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework import serializers
 
 from automation.api.filters import as_utc
+from automation.api.shared_fields import SharedFields
 from automation.models import GenerationJob, JobAttempt
 
 
@@ -18,22 +18,10 @@ class JobAttemptSerializer(serializers.ModelSerializer):
         fields = ["attempt_id", "number", "worker", "started_at", "finished_at", "outcome", "error"]
 
 
-class FieldsBuiltOnce:
-    """A ModelSerializer derives its fields from the model for every instance it makes: for
-    the job, about a third of the response to a generate request. Derive them once per
-    class and give each instance copies, as DRF does for declared fields (a Field's copy
-    is a new Field made from the same arguments, unbound)."""
-
-    def get_fields(self):
-        built = type(self).__dict__.get("_fields_built_once")
-        if built is None:
-            built = super().get_fields()
-            type(self)._fields_built_once = built
-        return copy.deepcopy(built)
-
-
-class GenerationJobSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
+class GenerationJobSerializer(SharedFields, serializers.ModelSerializer):
     """The original TypeScript GenerationJob, plus what a client needs to follow it."""
+
+    per_request_fields = ("url",)  # an absolute URL: built from the request
 
     owner = serializers.CharField(source="owner.username", read_only=True)
     url = serializers.HyperlinkedIdentityField(view_name="automation-api:job-detail", lookup_field="job_id")
@@ -69,7 +57,7 @@ class GenerationJobDetailSerializer(GenerationJobSerializer):
         read_only_fields = fields
 
 
-class WaitQuerySerializer(serializers.Serializer):
+class WaitQuerySerializer(SharedFields, serializers.Serializer):
     wait = serializers.FloatField(
         required=False,
         min_value=0,

@@ -1,0 +1,129 @@
+"""Django's SQLite backend, with writers queued on a file lock instead of SQLite's busy wait.
+
+SQLite lets one writer in at a time. A connection that finds the write lock taken waits in
+SQLite's busy handler, which sleeps in growing steps (1, 2, 5, 10, ... up to 100 ms) and
+checks again: under load, with gunicorn's threads and the worker cluster all writing, a
+write of a millisecond made requests wait 100-700 ms (bench/CHANGES.md).
+
+Here every transaction (an `atomic` block: BEGIN IMMEDIATE, so a writer) first takes its
+turn: threads of one process queue on a lock that hands over at once, and the first in
+line takes an exclusive lock on a file beside the database, which the other processes
+take too (checked again every millisecond, up to the busy timeout). Whoever holds it is
+the only connection of the service starting a write transaction, so its BEGIN almost
+never waits. The turn ends with the transaction (commit, rollback, or the connection
+closing), and with the process if it dies. Single statements outside a transaction are
+not queued: they wait in SQLite's busy handler, as before. Unix only (fcntl.flock).
+"""
+import fcntl
+import os
+import threading
+import time
+import weakref
+
+from django.db.backends.sqlite3 import base
+from django.db.utils import OperationalError
+
+POLL_SECONDS = 0.001
+_process_locks: dict[str, threading.Lock] = {}
+_process_locks_guard = threading.Lock()
+_wrappers: "weakref.WeakSet[DatabaseWrapper]" = weakref.WeakSet()
+
+
+def _process_lock(path: str) -> threading.Lock:
+    with _process_locks_guard:
+        return _process_locks.setdefault(path, threading.Lock())
+
+
+def _forget_turns_in_child() -> None:
+    """A forked child holds none of its parent's turns: the parent's thread locks may be
+    taken, and a file lock belongs to the open file the child shares with its parent."""
+    global _process_locks_guard
+    _process_locks.clear()
+    _process_locks_guard = threading.Lock()
+    for wrapper in list(_wrappers):
+        if wrapper._writer_lock_fd is not None:
+            os.close(wrapper._writer_lock_fd)  # the parent's own descriptor keeps its lock
+        wrapper._writer_lock_fd = None
+        wrapper._writer_lock_held = False
+
+
+os.register_at_fork(after_in_child=_forget_turns_in_child)
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    _writer_lock_fd: int | None = None
+    _writer_lock_path = ""
+    _writer_lock_held = False
+
+    def _start_transaction_under_autocommit(self):
+        self._acquire_writer_lock()
+        try:
+            super()._start_transaction_under_autocommit()
+        except BaseException:
+            self._release_writer_lock()
+            raise
+
+    def _commit(self):
+        try:
+            return super()._commit()
+        finally:
+            self._release_writer_lock()
+
+    def _rollback(self):
+        try:
+            return super()._rollback()
+        finally:
+            self._release_writer_lock()
+
+    def _close(self):
+        try:
+            return super()._close()
+        finally:
+            self._release_writer_lock()
+            if self._writer_lock_fd is not None:
+                os.close(self._writer_lock_fd)
+                self._writer_lock_fd = None
+
+    def writer_lock_path(self) -> str | None:
+        """The lock file beside the database (its real path: every process that opens the
+        database, by whatever path, shares it); none for an in-memory database."""
+        if self.is_in_memory_db():
+            return None
+        return f"{os.path.realpath(self.settings_dict['NAME'])}-writer.lock"
+
+    def _acquire_writer_lock(self) -> None:
+        if self._writer_lock_held:
+            return
+        if self._writer_lock_fd is None:
+            path = self.writer_lock_path()
+            if path is None:
+                return
+            self._writer_lock_fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._writer_lock_path = path
+            _wrappers.add(self)
+        timeout = self.settings_dict["OPTIONS"].get("timeout", 5)
+        deadline = time.monotonic() + timeout
+        # Threads of one process queue on a lock that wakes the next one at once; only the
+        # first in line polls the file lock, which the other processes take.
+        in_process = _process_lock(self._writer_lock_path)
+        if not in_process.acquire(timeout=timeout):
+            raise OperationalError(f"database is locked (no write turn within {timeout} s)")
+        try:
+            while True:
+                try:
+                    fcntl.flock(self._writer_lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise OperationalError(f"database is locked (no write turn within {timeout} s)") from None
+                    time.sleep(POLL_SECONDS)
+        except BaseException:
+            in_process.release()
+            raise
+        self._writer_lock_held = True
+
+    def _release_writer_lock(self) -> None:
+        if self._writer_lock_held:
+            self._writer_lock_held = False
+            fcntl.flock(self._writer_lock_fd, fcntl.LOCK_UN)
+            _process_lock(self._writer_lock_path).release()
