@@ -15,15 +15,19 @@ closing), and with the process if it dies. Single statements outside a transacti
 not queued: they wait in SQLite's busy handler, as before. Unix only (fcntl.flock).
 """
 import fcntl
+import itertools
 import os
 import threading
 import time
 import weakref
 
 from django.db.backends.sqlite3 import base
+from django.db.backends.sqlite3.base import Database
 from django.db.utils import OperationalError
 
 POLL_SECONDS = 0.001
+CHECKPOINT_EVERY = 100  # SQLite's automatic threshold (1,000 pages) was every ~80 job creations
+_commits = itertools.count(1)
 _process_locks: dict[str, threading.Lock] = {}
 _process_locks_guard = threading.Lock()
 _wrappers: "weakref.WeakSet[DatabaseWrapper]" = weakref.WeakSet()
@@ -63,11 +67,33 @@ class DatabaseWrapper(base.DatabaseWrapper):
             self._release_writer_lock()
             raise
 
+    def get_new_connection(self, conn_params):
+        connection = super().get_new_connection(conn_params)
+        # Checkpoints run after a writer's turn (_checkpoint_now_and_then), not inside it.
+        connection.execute("PRAGMA wal_autocheckpoint = 0")
+        return connection
+
     def _commit(self):
         try:
-            return super()._commit()
+            committed = super()._commit()
         finally:
             self._release_writer_lock()
+        self._checkpoint_now_and_then()
+        return committed
+
+    def _checkpoint_now_and_then(self) -> None:
+        """Copy the WAL back into the database every CHECKPOINT_EVERY commits of this process.
+
+        SQLite's own automatic checkpoint runs inside the commit that crosses its threshold,
+        so with the lock queue every writer waited for that checkpoint's disk flushes. This one
+        runs once the turn is given back, and PASSIVE: it copies what no reader still needs,
+        waiting for nobody, while the next writer appends to the WAL."""
+        if next(_commits) % CHECKPOINT_EVERY:
+            return
+        try:
+            self.connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except Database.OperationalError:
+            pass  # another connection is checkpointing: it does the work
 
     def _rollback(self):
         try:
