@@ -316,19 +316,22 @@ def _claim_unchanged(jobs: list[GenerationJob], *, now: datetime) -> list[Genera
     the whole database.)"""
     if not jobs:
         return []
-    unchanged = set(
+    # Selected by primary key alone, the state checked here: given `status = 'pending'` too,
+    # SQLite's planner (which has no statistics) chose the status index and read every
+    # pending job of every type, 30 ms per statement behind 64,000 pending dialogues.
+    locked = (
         GenerationJob.objects.select_for_update(skip_locked=True)
-        .filter(pk__in=[job.pk for job in jobs], status=Status.PENDING, next_attempt_at__lte=now)
-        .values_list("pk", "attempt_count")
+        .filter(pk__in=[job.pk for job in jobs])
+        .order_by()
+        .values_list("pk", "attempt_count", "status", "next_attempt_at")
     )
+    unchanged = {(pk, count) for pk, count, status, due in locked if status == Status.PENDING and due <= now}
     jobs = [job for job in jobs if (job.pk, job.attempt_count) in unchanged]
     if not jobs:
         return []
     tokens = {job.pk: uuid.uuid4() for job in jobs}
     changes = _claim_changes(now)
-    updated = GenerationJob.objects.filter(pk__in=tokens, status=Status.PENDING).update(
-        **changes, attempt_count=F("attempt_count") + 1
-    )
+    updated = GenerationJob.objects.filter(pk__in=tokens).update(**changes, attempt_count=F("attempt_count") + 1)
     if updated != len(jobs):  # cannot happen while the rows are locked; never run a job twice if it does
         raise JobStateError(f"{len(jobs) - updated} of the {len(jobs)} locked jobs changed during their claim.")
     update_each(GenerationJob, "claim_token", tokens)
@@ -488,11 +491,14 @@ def _complete_batch(generated: list[tuple[GenerationJob, Artifact]]) -> tuple[di
     saved, failures = [], []
     with transaction.atomic():
         # Locked on PostgreSQL until the commit, so a cancel cannot slip in between.
-        holders = dict(
+        # By primary key alone, as in _claim_unchanged.
+        locked = (
             GenerationJob.objects.select_for_update()
-            .filter(pk__in=[job.pk for job, _ in generated], status=Status.PROCESSING)
-            .values_list("pk", "claim_token")
+            .filter(pk__in=[job.pk for job, _ in generated])
+            .order_by()
+            .values_list("pk", "status", "claim_token")
         )
+        holders = {pk: token for pk, status, token in locked if status == Status.PROCESSING}
         held = []
         for job, artifact in generated:
             if holders.get(job.pk) == job.claim_token:

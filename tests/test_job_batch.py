@@ -6,7 +6,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.utils import timezone
 
 from automation import jobs
@@ -272,3 +272,33 @@ def test_the_memory_of_completed_jobs_is_bounded_and_forgets_the_oldest_first():
 
     assert not memory.has(first)
     assert memory.has(second) and memory.has(str(third))
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's query planner, which has no statistics")
+def test_a_batch_finds_its_rows_by_primary_key_past_a_backlog_of_other_jobs(db, owner, owner_client):
+    """Each statement of a batch's claim and completion that names its jobs reaches them by
+    primary key: given their status too, SQLite chose the status index and read every
+    pending job of every type (30 ms a statement behind 64,000 pending dialogues)."""
+    backlog = [
+        GenerationJob(owner=owner, type="dialogue", params={}, next_attempt_at=timezone.now(), enqueued_at=timezone.now())
+        for _ in range(200)
+    ]
+    GenerationJob.objects.bulk_create(backlog)
+    created = create_jobs(owner_client, 12)
+    statements = []
+
+    def capture(execute, sql, params, many, context):
+        if "automation_generationjob" in sql and '"job_id" IN (' in sql and not many:
+            statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(capture):
+        assert run_job(str(created[0].job_id)) == "completed"
+
+    assert statuses(created) == ["completed"] * 12
+    assert len(statements) >= 3  # the locked re-check, the claim, the completion's read and update
+    with connection.cursor() as cursor:
+        for sql, params in statements:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+            plan = " ".join(row[-1] for row in cursor.fetchall())
+            assert "sqlite_autoindex_automation_generationjob_1" in plan and "job_status" not in plan, (plan, sql)
