@@ -163,7 +163,7 @@ STORYCORE_JOB_LEASE = envint("STORYCORE_JOB_LEASE", 120, minimum=5)
 STORYCORE_REDISPATCH_AFTER = envint("STORYCORE_REDISPATCH_AFTER", 300, minimum=5)
 # A worker that claims a job running in-process (built-in text providers) claims up to this
 # many due jobs of its type at once and completes them in one transaction (1: one at a time).
-STORYCORE_WORKER_BATCH = envint("STORYCORE_WORKER_BATCH", 50, minimum=1)
+STORYCORE_WORKER_BATCH = envint("STORYCORE_WORKER_BATCH", 100, minimum=1)
 STORYCORE_RETENTION_DAYS = envint("STORYCORE_RETENTION_DAYS", 30, minimum=1)
 STORYCORE_CLEANUP_BATCH_SIZE = envint("STORYCORE_CLEANUP_BATCH_SIZE", 500, minimum=1)
 STORYCORE_MAX_WAIT = 30  # seconds, the ceiling of ?wait=N (DESIGN.md)
