@@ -1,8 +1,8 @@
-"""characters_by_id, the cast read of every dialogue request (SQL compiled once per number of
+"""cast_snapshots, the cast read of every dialogue request (SQL compiled once per number of
 ids): the same characters as the ORM's own query, never another user's."""
 import pytest
 
-from automation.characters import characters_by_id
+from automation.characters import cast_snapshots, character_snapshot
 from automation.models import Character
 
 IDS = ["aria", "malvek", "o'brien", "zed_9", "x-1", "Ünïcode", "b", "c"]
@@ -21,22 +21,22 @@ def casts(owner, other):
 def test_it_finds_what_the_orm_finds(db, casts, owner, count):
     ids = IDS[:count]
 
-    found = characters_by_id(owner=owner, character_ids=ids)
+    found = cast_snapshots(owner=owner, character_ids=ids)
 
-    expected = {c.character_id: c for c in Character.objects.filter(owner=owner, character_id__in=ids)}
+    stored = Character.objects.filter(owner=owner, character_id__in=ids)
+    expected = {character.character_id: character_snapshot(character) for character in stored}
     assert found == expected
-    assert all(found[cid].owner_id == owner.pk for cid in found)
-    for character_id, character in found.items():  # whole rows, the JSON decoded
-        assert character.personality_traits == {"courage": 0.5}
-        assert character.name == character_id.title()
+    for character_id, snapshot in found.items():  # whole snapshots, the JSON decoded
+        assert snapshot["personality_traits"] == {"courage": 0.5}
+        assert snapshot["name"] == character_id.title()
 
 
 def test_another_users_characters_and_unknown_ids_are_left_out(db, casts, other):
-    found = characters_by_id(owner=other, character_ids=["aria", "b", "malvek", "nobody"])
+    found = cast_snapshots(owner=other, character_ids=["aria", "b", "malvek", "nobody"])
 
-    assert {cid: c.name for cid, c in found.items()} == {"aria": "Other Aria", "b": "B"}
+    assert {cid: c["name"] for cid, c in found.items()} == {"aria": "Other Aria", "b": "B"}
 
 
 def test_repeated_and_empty_ids(db, casts, owner):
-    assert set(characters_by_id(owner=owner, character_ids=["aria", "aria", "malvek"])) == {"aria", "malvek"}
-    assert characters_by_id(owner=owner, character_ids=[]) == {}
+    assert set(cast_snapshots(owner=owner, character_ids=["aria", "aria", "malvek"])) == {"aria", "malvek"}
+    assert cast_snapshots(owner=owner, character_ids=[]) == {}

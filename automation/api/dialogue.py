@@ -24,9 +24,9 @@ from automation.api.schema_enums import TEXT_PROVIDERS
 from automation.api.shared_fields import SharedFields
 from automation.api.serializers import CountSerializer, GenerationJobSerializer, HistoryDeleteQuerySerializer
 from automation.catalog import archetype_voices, dialogue_catalog
-from automation.characters import character_snapshot, character_upsert, characters_by_id
+from automation.characters import cast_snapshots, character_upsert
 from automation.generators.dialogue import SEED_MAX
-from automation.models import Character, Dialogue, DialogueLine
+from automation.models import Dialogue, DialogueLine
 from automation.models.dialogue import character_id_validator
 
 CONTEXT_TEXT_MAX = 200
@@ -104,11 +104,11 @@ class DialogueGenerateSerializer(SharedFields, AliasedInputMixin, StrictFieldsMi
             raise serializers.ValidationError(
                 {"characters": [f"Duplicate character_id: {', '.join(duplicates)}. Each character appears once."]}
             )
-        stored = characters_by_id(owner=self.context["request"].user, character_ids=ids)
+        stored = cast_snapshots(owner=self.context["request"].user, character_ids=ids)
         resolved = []
         for given in characters:
             known = stored.get(given["character_id"])
-            base = character_snapshot(known) if known else NEW_CHARACTER_DEFAULTS
+            base = known or NEW_CHARACTER_DEFAULTS
             merged = {**base, **given}
             missing = [field for field in ("name", "archetype") if not merged.get(field)]
             if missing:
