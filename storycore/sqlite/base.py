@@ -15,7 +15,6 @@ closing), and with the process if it dies. Single statements outside a transacti
 not queued: they wait in SQLite's busy handler, as before. Unix only (fcntl.flock).
 """
 import fcntl
-import itertools
 import os
 import threading
 import time
@@ -24,10 +23,10 @@ import weakref
 from django.db.backends.sqlite3 import base
 from django.db.backends.sqlite3.base import Database
 from django.db.utils import OperationalError
+from django.utils.functional import cached_property
 
 POLL_SECONDS = 0.001
-CHECKPOINT_EVERY = 100  # SQLite's automatic threshold (1,000 pages) was every ~80 job creations
-_commits = itertools.count(1)
+CHECKPOINT_BYTES = 4 * 1024 * 1024  # SQLite's own threshold: 1,000 pages of 4 KiB
 _process_locks: dict[str, threading.Lock] = {}
 _process_locks_guard = threading.Lock()
 _wrappers: "weakref.WeakSet[DatabaseWrapper]" = weakref.WeakSet()
@@ -69,8 +68,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def get_new_connection(self, conn_params):
         connection = super().get_new_connection(conn_params)
-        # Checkpoints run after a writer's turn (_checkpoint_now_and_then), not inside it.
+        # Checkpoints run after a writer's turn (_checkpoint_now_and_then), not inside it, and
+        # a WAL that was checkpointed whole starts again from an empty file, so its size says
+        # how much is waiting.
         connection.execute("PRAGMA wal_autocheckpoint = 0")
+        connection.execute("PRAGMA journal_size_limit = 0")
         return connection
 
     def _commit(self):
@@ -82,18 +84,25 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return committed
 
     def _checkpoint_now_and_then(self) -> None:
-        """Copy the WAL back into the database every CHECKPOINT_EVERY commits of this process.
+        """Copy the WAL back into the database once it holds CHECKPOINT_BYTES.
 
-        SQLite's own automatic checkpoint runs inside the commit that crosses its threshold,
-        so with the lock queue every writer waited for that checkpoint's disk flushes. This one
-        runs once the turn is given back, and PASSIVE: it copies what no reader still needs,
-        waiting for nobody, while the next writer appends to the WAL."""
-        if next(_commits) % CHECKPOINT_EVERY:
-            return
+        SQLite's own automatic checkpoint (at the same size) runs inside the commit that
+        crosses it, so with the queue every waiting writer waited for that checkpoint's disk
+        flushes. This one runs once the turn is given back, and PASSIVE: it copies what no
+        reader still needs, waiting for nobody, while the next writer appends to the WAL."""
+        try:
+            if os.stat(self._wal_path).st_size < CHECKPOINT_BYTES:
+                return
+        except (FileNotFoundError, TypeError):
+            return  # not in WAL mode, or an in-memory database
         try:
             self.connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
         except Database.OperationalError:
             pass  # another connection is checkpointing: it does the work
+
+    @cached_property
+    def _wal_path(self) -> str | None:
+        return None if self.is_in_memory_db() else f"{self.settings_dict['NAME']}-wal"
 
     def _rollback(self):
         try:
