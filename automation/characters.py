@@ -7,9 +7,8 @@ from django.db import connections, router, transaction
 from automation.models import Character
 
 EDITABLE = ("name", "archetype", "role", "personality_traits", "description", "speech_notes")
-
-
 SNAPSHOT = ("character_id", *EDITABLE)
+OWNER_MARKER = -1  # stands for the owner's id in the compiled cast query
 
 
 def cast_snapshots(*, owner, character_ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -39,10 +38,8 @@ def cast_snapshots(*, owner, character_ids: list[str]) -> dict[str, dict[str, An
     return cast
 
 
-OWNER_MARKER = -1
-
-
 def _id_markers(count: int) -> list[str]:
+    """Stand for the character ids in the compiled cast query."""
     return [f"character-{n}" for n in range(count)]
 
 

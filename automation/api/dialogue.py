@@ -21,8 +21,8 @@ from automation.api.fields import AliasedInputMixin, JobOptionsMixin, StrictFiel
 from automation.api.filters import UTCDateTimeFilter
 from automation.api.job_responses import CREATE_JOB_PARAMETERS, create_job_response, validate_job_options
 from automation.api.schema_enums import TEXT_PROVIDERS
-from automation.api.shared_fields import SharedFields
 from automation.api.serializers import CountSerializer, GenerationJobSerializer, HistoryDeleteQuerySerializer
+from automation.api.shared_fields import SharedFields
 from automation.catalog import archetype_voices, dialogue_catalog
 from automation.characters import cast_snapshots, character_upsert
 from automation.generators.dialogue import SEED_MAX

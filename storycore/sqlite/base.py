@@ -26,7 +26,8 @@ from django.db.utils import OperationalError
 from django.utils.functional import cached_property
 
 POLL_SECONDS = 0.001
-CHECKPOINT_BYTES = 4 * 1024 * 1024  # SQLite's own threshold: 1,000 pages of 4 KiB
+CHECKPOINT_BYTES = 4 * 1024 * 1024  # SQLite's default threshold: 1,000 pages of 4 KiB
+BACKSTOP_CHECKPOINT_PAGES = 10_000
 _process_locks: dict[str, threading.Lock] = {}
 _process_locks_guard = threading.Lock()
 _wrappers: "weakref.WeakSet[DatabaseWrapper]" = weakref.WeakSet()
@@ -68,10 +69,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def get_new_connection(self, conn_params):
         connection = super().get_new_connection(conn_params)
-        # Checkpoints run after a writer's turn (_checkpoint_now_and_then), not inside it, and
-        # a WAL that was checkpointed whole starts again from an empty file, so its size says
-        # how much is waiting.
-        connection.execute("PRAGMA wal_autocheckpoint = 0")
+        # Checkpoints run after a writer's turn (_checkpoint_now_and_then), not inside it;
+        # SQLite's own, ten times later, only backs that up for single-statement writes (they
+        # have no turn). A WAL checkpointed whole starts again from an empty file, so its size
+        # says how much is waiting.
+        connection.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_CHECKPOINT_PAGES}")
         connection.execute("PRAGMA journal_size_limit = 0")
         return connection
 
