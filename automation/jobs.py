@@ -475,7 +475,7 @@ def _complete(generated: list[tuple[GenerationJob, Artifact]]) -> dict[Any, Gene
             completed, failures = _complete_batch(generated)
         except DatabaseError as exc:  # the whole transaction was lost: nothing was completed
             completed, failures = {}, [(job, exc, artifact) for job, artifact in generated]
-    for job_id, job in completed.items():
+    for job_id in completed:
         _completed_here.add(job_id)
     for job, exc, artifact in failures:
         completed[job.pk] = _record_failure(job, exc, artifact)

@@ -18,6 +18,7 @@ WEB_THREADS = 4
 
 
 def database_url() -> str:
+    """The URL of the database this process uses, for the processes it starts."""
     db = connection.settings_dict
     if connection.vendor == "sqlite":
         return f"sqlite:///{Path(db['NAME']).resolve()}"

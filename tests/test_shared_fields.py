@@ -121,3 +121,16 @@ def test_fields_that_need_the_request_are_refused_unless_made_per_request():
     with pytest.raises(ImproperlyConfigured, match="WithMethod.label"):
         WithMethod(instance=object()).data
     assert WithMethodPerRequest(instance=object()).data == {"label": "label"}
+
+
+def test_a_field_inside_a_list_is_checked_too():
+    def needs_context(value, field):
+        return value
+
+    needs_context.requires_context = True
+
+    class Tags(SharedFields, serializers.Serializer):
+        tags = serializers.ListField(child=serializers.CharField(validators=[needs_context]))
+
+    with pytest.raises(ImproperlyConfigured, match=r"Tags.tags\[\] has a validator"):
+        Tags(data={}).fields

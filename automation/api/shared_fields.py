@@ -106,7 +106,7 @@ def _check_and_prepare(field, path: str) -> None:
     needs_context = [v for v in field.validators if getattr(v, "requires_context", False)]
     if needs_context or getattr(field.default, "requires_context", False):
         raise ImproperlyConfigured(f"{path} has a validator or default that needs the context.")
-    if isinstance(field, serializers.ListSerializer):
+    if getattr(field, "child", None) is not None:  # ListSerializer, ListField, DictField
         _check_and_prepare(field.child, f"{path}[]")
     elif isinstance(field, serializers.Serializer):
         for name, child in field.fields.items():

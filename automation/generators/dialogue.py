@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-
 from automation.generators import Generator, JobContext, register, runs_text_in_process, text_provider
 from automation.generators.dialogue_llm import write_with_llm
 from automation.generators.dialogue_plan import plan_dialogue, speaker_from_params

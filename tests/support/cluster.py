@@ -5,18 +5,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from django.db import connection
-
+# The URL of the database this test run uses, for the processes a test starts (the same
+# helper the benchmark uses for its servers).
+from bench.stack import database_url as test_database_url
 from tests.support.process import ServerProcess
-
-
-def test_database_url() -> str:
-    """The URL of the database this test run uses, for processes started by the test."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{Path(db['NAME']).resolve()}"
-    credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 class Cluster(ServerProcess):
