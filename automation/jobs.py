@@ -22,10 +22,11 @@ from functools import cache, partial
 from typing import Any, Iterable
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, connection, router, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from automation.broker import RUN_JOB_TASK, JobTableBroker
 from automation.bulk import update_each
 from automation.exceptions import GenerationError, IdempotencyConflict, JobAborted, JobStateError, TransientError
 from automation.generators import Artifact, get_generator
@@ -36,7 +37,6 @@ logger = logging.getLogger(__name__)
 
 Status = GenerationJob.Status
 Outcome = JobAttempt.Outcome
-RUN_JOB_TASK = "automation.tasks.run_job"
 RETRY_AFTER_MAX = 3600.0  # seconds; a longer Retry-After is more likely a bug than a plan
 
 
@@ -85,7 +85,6 @@ def job_create(
         params=params,
         max_retries=settings.STORYCORE_DEFAULT_MAX_RETRIES if max_retries is None else max_retries,
         next_attempt_at=now,
-        enqueued_at=_enqueued_at_commit(now),
         idempotency_key=idempotency_key,
         request_fingerprint=fingerprint,
     )
@@ -124,23 +123,17 @@ def job_enqueue(*, job_id: uuid.UUID) -> bool:
 def _enqueue_with_transaction(job_id: uuid.UUID) -> None:
     """Enqueue a job the current transaction makes pending.
 
-    With the ORM broker in the same database, the message is written in that very
-    transaction: the job and its message are committed together or not at all, in one
-    write instead of three. Another broker (Redis) gets the message after the commit, and
-    the job's enqueued_at is stored once the broker has taken it: if the broker refuses,
-    or this process dies in between, the job is left without one and the dispatcher's
-    next round sends it.
+    With the embedded default's broker the committed job is its own message
+    (automation.broker): nothing more to write. Another broker (Redis) gets the message
+    after the commit, and the job's enqueued_at is stored once the broker has taken it:
+    if the broker refuses, or this process dies in between, the job is left without one
+    and the dispatcher's next round sends it. In django-q2's sync mode (debugging), sending
+    the message runs the job at once, whatever the broker.
     """
-    if _broker_is_the_database():
-        send_to_broker(job_id, raise_errors=True)  # a database error fails the whole transaction
-    else:
+    from django_q.conf import Conf
+
+    if Conf.SYNC or not broker_reads_job_table():
         transaction.on_commit(partial(job_enqueue, job_id=job_id))
-
-
-def _enqueued_at_commit(now: datetime) -> datetime | None:
-    """A new or retried job's enqueued_at as its transaction stores it: set only if its
-    message is written in the same transaction (_enqueue_with_transaction)."""
-    return now if _broker_is_the_database() else None
 
 
 _brokers: dict[tuple, Any] = {}
@@ -153,7 +146,7 @@ def _broker():
     from django_q.conf import Conf
 
     # Keyed by what selects the broker, so a fork or a reconfiguration gets a fresh one.
-    key = (os.getpid(), Conf.ORM, str(Conf.REDIS), Conf.DJANGO_REDIS, Conf.CLUSTER_NAME)
+    key = (os.getpid(), Conf.BROKER_CLASS, Conf.ORM, str(Conf.REDIS), Conf.DJANGO_REDIS, Conf.CLUSTER_NAME)
     broker = _brokers.get(key)
     if broker is None:
         _brokers.clear()
@@ -161,20 +154,17 @@ def _broker():
     return broker
 
 
-def _broker_is_the_database() -> bool:
-    from django_q.conf import Conf
+def broker_reads_job_table() -> bool:
+    """Whether the broker takes due jobs from the job table itself (automation.broker)."""
+    return isinstance(_broker(), JobTableBroker)
 
-    return Conf.ORM is not None and Conf.ORM == router.db_for_write(GenerationJob)
 
-
-def send_to_broker(job_id: uuid.UUID, *, raise_errors: bool = False) -> bool:
+def send_to_broker(job_id: uuid.UUID) -> bool:
     from django_q.tasks import async_task
 
     try:
         async_task(RUN_JOB_TASK, str(job_id), task_name=f"job {job_id}", ack_failure=True, broker=_broker())
     except Exception as exc:  # the broker's client raises its own error types
-        if raise_errors:
-            raise
         logger.warning("Could not enqueue job %s (%s); the dispatcher will retry.", job_id, exc)
         return False
     return True
@@ -182,7 +172,10 @@ def send_to_broker(job_id: uuid.UUID, *, raise_errors: bool = False) -> bool:
 
 def job_dispatch_due(*, limit: int = 500) -> int:
     """Enqueue pending jobs that are due and that the broker does not hold: never
-    enqueued, retries whose backoff has passed, or enqueued long ago and never claimed."""
+    enqueued, retries whose backoff has passed, or enqueued long ago and never claimed.
+    Nothing to do when the broker reads the job table: it takes those jobs itself."""
+    if broker_reads_job_table():
+        return 0
     now = timezone.now()
     stale = now - timedelta(seconds=settings.STORYCORE_REDISPATCH_AFTER)
     due = (
@@ -593,7 +586,7 @@ def job_retry(*, job: GenerationJob, by=None) -> GenerationJob:
             status=Status.PENDING,
             retry_count=0,
             next_attempt_at=now,
-            enqueued_at=_enqueued_at_commit(now),
+            enqueued_at=None,  # taken again by the broker (or the dispatcher)
             completed_at=None,
             progress=0,
             result=None,

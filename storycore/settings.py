@@ -149,6 +149,9 @@ Q_CLUSTER = {
 }
 if not REDIS_URL:
     del Q_CLUSTER["redis"]
+    # django-q2's ORM queue, and the job table read as a queue: a new job is its own
+    # message, with no queue row to write (automation/broker.py).
+    Q_CLUSTER["broker_class"] = "automation.broker.JobTableBroker"
 else:
     del Q_CLUSTER["orm"]
 

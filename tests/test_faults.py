@@ -8,11 +8,11 @@ import requests
 from django.core.management import call_command
 from django.db import connection
 from django.db.models import Count
-from django_q.conf import Conf
 from rest_framework.authtoken.models import Token
 
 from automation.models import GenerationJob, JobAttempt, PromptEnhancement
 from tests.support.cluster import Cluster, wait_for
+from tests.support.brokers import use_redis_broker
 from tests.support.redis_server import RedisServer
 from tests.support.webserver import WebServer
 
@@ -43,9 +43,7 @@ def assert_completed_exactly_once(job_ids, *, what: str, cluster: Cluster) -> No
 def private_redis(monkeypatch):
     server = RedisServer().start()
     # This process enqueues (web requests, the dispatcher) into the private Redis too.
-    monkeypatch.setattr(Conf, "ORM", None)
-    monkeypatch.setattr(Conf, "REDIS", server.url)
-    monkeypatch.setattr(Conf, "DJANGO_REDIS", None)
+    use_redis_broker(monkeypatch, server.url)
     yield server
     server.stop()
 

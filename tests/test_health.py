@@ -1,4 +1,4 @@
-from django_q.conf import Conf
+from tests.support.brokers import use_redis_broker
 
 HEALTH = "/api/automation/health"
 
@@ -16,8 +16,7 @@ def test_it_reports_each_dependency_without_credentials(db, anon_client, owner):
 
 
 def test_it_answers_503_when_the_broker_is_down(db, anon_client, monkeypatch):
-    monkeypatch.setattr(Conf, "ORM", None)
-    monkeypatch.setattr(Conf, "REDIS", "redis://127.0.0.1:9/0")
+    use_redis_broker(monkeypatch)  # nothing listens there
 
     response = anon_client.get(HEALTH)
 

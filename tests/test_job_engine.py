@@ -3,12 +3,14 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from django_q.brokers import get_broker
 
 from automation import jobs
 from automation.exceptions import PermanentError, TransientError
 from automation.generators import _registry, get_generator
 from automation.models import GenerationJob, JobAttempt, PromptEnhancement
 from tests.support import generators as fake
+from tests.support.brokers import use_orm_broker
 from tests.support.jobs import run_job
 
 ENHANCE = "/api/automation/prompt/enhance"
@@ -214,7 +216,17 @@ def test_backoff_is_full_jitter_below_the_capped_exponential(settings, attempt):
     assert max(delays) > ceiling / 2
 
 
-def test_dispatcher_enqueues_due_jobs_the_broker_never_got(db, owner_client, broker):
+@pytest.fixture
+def sending_broker(db, monkeypatch):
+    """A broker jobs are sent to (django-q2's own ORM broker), emptied: the dispatcher's."""
+    use_orm_broker(monkeypatch)
+    broker = get_broker()
+    broker.purge_queue()
+    return broker
+
+
+def test_dispatcher_enqueues_due_jobs_the_broker_never_got(db, owner_client, sending_broker):
+    broker = sending_broker
     due = create_job(owner_client)
     later = create_job(owner_client)
     recently_enqueued = create_job(owner_client)
@@ -229,7 +241,7 @@ def test_dispatcher_enqueues_due_jobs_the_broker_never_got(db, owner_client, bro
     assert due.enqueued_at is not None
 
 
-def test_dispatcher_enqueues_again_a_job_the_broker_lost(db, owner_client, settings, broker):
+def test_dispatcher_enqueues_again_a_job_the_broker_lost(db, owner_client, settings, sending_broker):
     settings.STORYCORE_REDISPATCH_AFTER = 60
     lost = create_job(owner_client)
     GenerationJob.objects.filter(pk=lost.pk).update(enqueued_at=timezone.now() - timedelta(seconds=61))

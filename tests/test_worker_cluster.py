@@ -5,10 +5,10 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
-from django_q.conf import Conf
 
-from automation.models import GenerationJob, PromptEnhancement
+from automation.models import GenerationJob, JobAttempt, PromptEnhancement
 from tests.support.cluster import Cluster, wait_for
+from tests.support.brokers import use_job_table_broker, use_redis_broker
 
 pytestmark = pytest.mark.worker
 
@@ -46,6 +46,22 @@ def test_a_real_cluster_runs_a_job_created_through_the_api(clusters, owner_clien
     assert health["workers"]["ok"], health
 
 
+def test_a_cluster_on_the_job_table_broker_runs_each_job_once(clusters, owner_client, monkeypatch):
+    # The embedded default's broker, on this run's database (PostgreSQL in the second CI run).
+    use_job_table_broker(monkeypatch)
+    created = [owner_client.post(ENHANCE, {**PAYLOAD, "base_prompt": f"knight {n}"}, format="json") for n in range(40)]
+    retried = created.pop().data["job_id"]
+    owner_client.post(f"/api/automation/jobs/{retried}/cancel")
+    assert owner_client.post(f"/api/automation/jobs/{retried}/retry").status_code == 200
+    job_ids = [response.data["job_id"] for response in created] + [retried]
+
+    cluster = clusters(env={"REDIS_URL": ""})
+    for job_id in job_ids:
+        wait_for_status(job_id, "completed", cluster=cluster)
+    assert JobAttempt.objects.filter(job__in=job_ids).count() == len(job_ids)  # no job ran twice
+    assert PromptEnhancement.objects.filter(job__in=job_ids).count() == len(job_ids)
+
+
 def test_killing_the_cluster_mid_job_loses_nothing_and_runs_it_once(clusters, owner_client):
     slow = clusters(module="tests.support.slow_cluster", env={"SLOW_SECONDS": "30", "STORYCORE_JOB_LEASE": "5"})
     job_id = owner_client.post(ENHANCE, PAYLOAD, format="json").data["job_id"]
@@ -76,9 +92,8 @@ def test_killing_the_cluster_mid_job_loses_nothing_and_runs_it_once(clusters, ow
 
 def test_a_job_created_while_the_broker_is_down_is_kept_and_runs_later(clusters, owner_client, monkeypatch):
     with monkeypatch.context() as broker_down:
-        # Nothing listens on port 9: every enqueue is refused, as with a stopped Redis.
-        broker_down.setattr(Conf, "ORM", None)
-        broker_down.setattr(Conf, "REDIS", "redis://127.0.0.1:9/0")
+        # Every enqueue is refused, as with a stopped Redis.
+        use_redis_broker(broker_down)
         response = owner_client.post(ENHANCE, PAYLOAD, format="json")
         health = owner_client.get("/api/automation/health")
 
