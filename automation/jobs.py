@@ -32,6 +32,7 @@ from automation.exceptions import GenerationError, IdempotencyConflict, JobAbort
 from automation.generators import Artifact, get_generator
 from automation.leases import lease_keeper, renew_lease
 from automation.models import GenerationJob, JobAttempt
+from automation.prepared import prepare_insert
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +79,8 @@ def job_create(
         if existing:
             return existing, False
     now = timezone.now()
-    # Built before the transaction: on SQLite, every other writer waits while it is open.
+    # Built and compiled before the transaction: on SQLite, every other writer waits while
+    # it is open (automation/prepared.py).
     job = GenerationJob(
         owner=owner,
         type=job_type,
@@ -88,10 +90,10 @@ def job_create(
         idempotency_key=idempotency_key,
         request_fingerprint=fingerprint,
     )
+    insert = prepare_insert(job)
     try:
-        with transaction.atomic():
-            job.save(force_insert=True)
-            _enqueue_with_transaction(job.job_id)
+        insert.execute()  # one statement: its own transaction, or the caller's
+        _enqueue_with_transaction(job.job_id)
     except IntegrityError:
         # Two requests with the same key raced; the other one inserted first.
         existing = _job_for_idempotency_key(owner=owner, key=idempotency_key, fingerprint=fingerprint)

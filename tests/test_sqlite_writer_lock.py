@@ -1,6 +1,7 @@
 """The SQLite backend (storycore.sqlite): write transactions take turns on a file lock, which
 every way a transaction ends gives back, and which a crashed process cannot keep."""
 import fcntl
+import sqlite3
 import os
 import subprocess
 import sys
@@ -68,6 +69,21 @@ def test_a_rolled_back_or_closed_transaction_gives_the_lock_back(transactional_d
         connection.close()  # as Django does when a rollback fails: SQLite rolls back
         assert lock_is_free()
     assert not GenerationJob.objects.exists()
+
+
+def test_a_single_statement_can_take_the_turn_without_a_transaction(transactional_db, owner):
+    with connection.write_turn():
+        assert not lock_is_free()
+        make_job(owner, idempotency_key="alone")  # committed by SQLite as it runs
+        assert not lock_is_free()
+    assert lock_is_free()
+
+    with transaction.atomic():
+        with connection.write_turn():  # the transaction has the turn already: nothing changes
+            make_job(owner, idempotency_key="inside")
+        assert not lock_is_free()
+    assert lock_is_free()
+    assert GenerationJob.objects.count() == 2
 
 
 def test_a_writer_that_gets_no_turn_fails_clearly_and_keeps_nothing(transactional_db, owner, short_timeout):
@@ -172,3 +188,33 @@ def test_the_wal_is_copied_back_once_it_is_large(transactional_db, owner):
 
     assert wal.stat().st_size < 1024 * 1024
     assert connection.cursor().execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 10_000
+
+
+def test_a_wal_that_cannot_start_again_is_checkpointed_once_per_threshold_not_per_commit(
+    transactional_db, owner, monkeypatch
+):
+    """While a reader holds an old snapshot the WAL cannot start again from empty, so it
+    stays above the threshold: a checkpoint after every commit (each with its disk flushes)
+    would copy the same hot pages again and again. One runs per threshold of new WAL."""
+    from storycore.sqlite import base
+
+    threshold = 512 * 1024
+    monkeypatch.setattr(base, "CHECKPOINT_BYTES", threshold)
+    monkeypatch.setattr(base, "_checkpointed_at", {}, raising=False)
+    connection.ensure_connection()
+    checkpoints = []
+    connection.connection.set_trace_callback(lambda sql: checkpoints.append(sql) if "wal_checkpoint" in sql else None)
+    reader = sqlite3.connect(connection.settings_dict["NAME"])
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM automation_generationjob").fetchone()  # an old snapshot, kept
+    try:
+        commits = 40
+        for number in range(commits):
+            with transaction.atomic():
+                make_job(owner, idempotency_key=f"job-{number}", params={"text": "x" * 60_000})
+        wal_size = Path(f"{connection.settings_dict['NAME']}-wal").stat().st_size  # never started again
+    finally:
+        reader.close()
+        connection.connection.set_trace_callback(None)
+
+    assert 1 <= len(checkpoints) <= wal_size // threshold < commits // 2
