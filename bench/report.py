@@ -65,8 +65,8 @@ def _enqueue(phases: dict, results: dict) -> list[str]:
         "",
         f"{phase['web']}, {phase['concurrency']} concurrent keep-alive connections, load from {phase['loader']}; "
         f"{phase.get('rounds', 1)} rounds of {phase['seconds']} s per endpoint, alternating, each figure from the "
-        "median round (the ratio: the median of the round-by-round ratios); ORM broker, no cluster running "
-        "(the jobs stay queued). "
+        "median round (the ratio: the median of the round-by-round ratios); the embedded default's broker "
+        "(the job table is the queue), no cluster running (the jobs stay pending). "
         "The body is the original client's example: two characters given in full (saved to the caller's cast).",
         "",
         "| endpoint | requests/s | p50 ms | p99 ms | requests | errors |",
@@ -81,7 +81,7 @@ def _enqueue(phases: dict, results: dict) -> list[str]:
 def _workers(phases: dict, results: dict) -> list[str]:
     title = "## 2. Worker throughput: our prompt jobs against django-q2 no-op tasks"
     rows, cluster = [], None
-    for key, label in (("workers_orm", "ORM (SQLite)"), ("workers_redis", "Redis")):
+    for key, label in (("workers_orm", "embedded (SQLite, job table)"), ("workers_redis", "Redis")):
         phase = phases.get(key)
         if phase is None or "error" in phase:
             why = results.get("redis_note") or "not measured" if phase is None else phase["error"]
@@ -102,7 +102,7 @@ def _workers(phases: dict, results: dict) -> list[str]:
         "included), without django-q2, costs "
         f"**{phases[key]['engine']['ms_per_job']:.1f} ms** (mean of {phases[key]['engine']['jobs']}), against "
         f"{1000 / phases[key]['noop']['jobs_per_s']:.1f} ms of wall time per no-op task for the whole cluster."
-        for key, label in (("workers_orm", "ORM"), ("workers_redis", "Redis"))
+        for key, label in (("workers_orm", "Embedded broker"), ("workers_redis", "Redis"))
         if "engine" in phases.get(key, {})
     ]
     described = ", ".join(f"{key} {value}" for key, value in (cluster or {}).items())
@@ -112,10 +112,13 @@ def _workers(phases: dict, results: dict) -> list[str]:
         "",
         f"One `qcluster` ({described}), {size} tasks each, enqueued while the cluster runs; time from the "
         "first enqueue to the last task's finish (each no-op task appends its finish time to a file; our "
-        "jobs record `completed_at`). Our jobs are created in bulk beforehand (not timed), sent to the "
-        "broker as `job_create` does and run through the whole engine: claim (compare-and-set), attempt "
-        "row, lease, generator, artifact row and completion, built-in jobs claimed and completed in batches "
-        "(`STORYCORE_WORKER_BATCH`; each message of a job a batch already ran reads the job and stops). "
+        "jobs record `completed_at`). Our jobs are stored in bulk and enqueued as `job_create` does: on the "
+        "embedded default's broker the rows are the messages (`automation/broker.py`: the clock starts before "
+        "their `INSERT`, as before the no-op tasks' `async_task` calls), on Redis each is sent after the "
+        "(untimed) `INSERT`. They run through the whole engine: claim (compare-and-set), attempt row, lease, "
+        "generator, artifact row and completion, built-in jobs claimed and completed in batches "
+        "(`STORYCORE_WORKER_BATCH`; on Redis each message of a job a batch already ran reads the job and "
+        "stops; the job-table broker never hands such a job out). "
         "Alternating rounds (no-op, ours, no-op, ...); each throughput is the median round, the ratio the "
         "median of the round-by-round ratios.",
         "",
@@ -129,7 +132,7 @@ def _workers(phases: dict, results: dict) -> list[str]:
 def _latency(phases: dict, results: dict) -> list[str]:
     title = "## 3. Latency, POST to completed"
     rows = []
-    for key, label in (("workers_orm", "ORM (SQLite)"), ("workers_redis", "Redis")):
+    for key, label in (("workers_orm", "embedded (SQLite, job table)"), ("workers_redis", "Redis")):
         phase = phases.get(key)
         if phase is None or "error" in phase:
             rows.append(f"| {label} | – | – | – | – | – | not measured |")
