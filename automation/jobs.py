@@ -123,7 +123,7 @@ def job_enqueue(*, job_id: uuid.UUID) -> bool:
 
 
 def _enqueue_with_transaction(job_id: uuid.UUID) -> None:
-    """Enqueue a job the current transaction makes pending.
+    """Enqueue a job the current transaction (or the statement just committed) makes pending.
 
     With the embedded default's broker the committed job is its own message
     (automation.broker): nothing more to write. Another broker (Redis) gets the message
