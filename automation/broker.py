@@ -22,6 +22,7 @@ from datetime import timedelta
 from time import sleep
 
 from django.conf import settings
+from django.db import connections, router
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_q.brokers.orm import ORM
@@ -29,6 +30,7 @@ from django_q.conf import Conf
 from django_q.signing import SignedPackage
 
 from automation.models import GenerationJob
+from storycore.sqlite import write_turn
 
 RUN_JOB_TASK = "automation.tasks.run_job"
 JOB_MESSAGE_PREFIX = "job:"  # the ack id of a job message; django-q2's own are integers
@@ -53,7 +55,7 @@ class JobTableBroker(ORM):
         tasks = self.get_connection().filter(key=self.list_key, lock__lt=timezone.now())[: Conf.BULK]
         taken = []
         for task in tasks:
-            # The compare-and-set of django-q2's ORM broker (another cluster may be faster).
+            # django-q2's ORM broker, as it is: a compare-and-set (another cluster may be faster).
             if self.get_connection().filter(id=task.id, lock=task.lock).update(lock=self.timeout(task)):
                 taken.append((task.pk, task.payload))
         return taken
@@ -63,8 +65,12 @@ class JobTableBroker(ORM):
         taken = []
         for job_id, enqueued_at in self.waiting_jobs(now).values_list("pk", "enqueued_at")[:limit]:
             # Unchanged since read: pending, and not taken meanwhile by another cluster.
-            still_waiting = GenerationJob.objects.filter(pk=job_id, status=GenerationJob.Status.PENDING)
-            if still_waiting.filter(enqueued_at=enqueued_at).update(enqueued_at=now):
+            unchanged = GenerationJob.objects.filter(
+                pk=job_id, status=GenerationJob.Status.PENDING, enqueued_at=enqueued_at
+            )
+            with write_turn(connections[router.db_for_write(GenerationJob)]):  # SQLite's writers queue
+                took_it = unchanged.update(enqueued_at=now)
+            if took_it:
                 taken.append((f"{JOB_MESSAGE_PREFIX}{job_id}", job_message(job_id, now=now)))
         return taken
 

@@ -10,12 +10,13 @@ benchmark's load; 0.3 and 3 ms once compiled before). `prepare_insert` runs Djan
 insert compiler, the one Model.save ends in, before the transaction; only the statement
 runs inside it, and when it is the whole write, it is its own transaction.
 """
-from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.db import connections, models, router, transaction
 from django.db.models import signals
 from django.db.models.sql import InsertQuery
+
+from storycore.sqlite import write_turn
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class PreparedInsert:
         if connection.in_atomic_block:
             context = transaction.atomic(using=self.using)
         else:
-            context = getattr(connection, "write_turn", nullcontext)()
+            context = write_turn(connection)
         with context, connection.cursor() as cursor:
             cursor.execute(self.sql, self.params)
         self.instance._state.adding = False

@@ -176,10 +176,13 @@ def test_a_crashed_process_does_not_keep_the_lock(transactional_db, owner):
     assert list(GenerationJob.objects.values_list("idempotency_key", flat=True)) == ["after-crash"]
 
 
-def test_the_wal_is_copied_back_once_it_is_large(transactional_db, owner):
+def test_the_wal_is_copied_back_once_it_is_large(transactional_db, owner, monkeypatch):
     """SQLite's automatic checkpoint is pushed back to 40 MiB (it runs inside the writer's
-    turn); ours runs after a commit that leaves 4 MiB or more in the WAL, so the WAL starts
+    turn); ours runs after a commit that leaves 4 MiB more in the WAL, so the WAL starts
     again small."""
+    from storycore.sqlite import base
+
+    monkeypatch.setattr(base, "_checkpointed_at", {})  # what this process saw of the WAL before
     wal = Path(f"{connection.settings_dict['NAME']}-wal")
     with transaction.atomic():
         make_job(owner, idempotency_key="big", params={"text": "x" * 6_000_000})
@@ -218,3 +221,27 @@ def test_a_wal_that_cannot_start_again_is_checkpointed_once_per_threshold_not_pe
         connection.connection.set_trace_callback(None)
 
     assert 1 <= len(checkpoints) <= wal_size // threshold < commits // 2
+
+
+def test_the_job_engines_single_statement_writes_wait_for_their_turn(transactional_db, owner, monkeypatch):
+    """A new job's INSERT and the broker taking it are one statement each, outside any
+    transaction: they take the turn (write_turn) rather than wait in SQLite's busy handler."""
+    from django_q.brokers import get_broker
+
+    from automation import jobs
+    from tests.support.brokers import use_job_table_broker
+
+    use_job_table_broker(monkeypatch)
+    writes = []
+
+    def observe(execute, sql, params, many, context):
+        if sql.startswith(("INSERT", "UPDATE")):
+            writes.append((sql.split()[0], "turn held" if not lock_is_free() else "no turn"))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(observe):
+        jobs.job_create(owner=owner, job_type="prompt", params={"base_prompt": "x", "style": "anime"})
+        [_] = get_broker().dequeue()
+
+    assert writes == [("INSERT", "turn held"), ("UPDATE", "turn held")]
+    assert lock_is_free()

@@ -105,7 +105,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
             return  # not in WAL mode, or an in-memory database
         last = _checkpointed_at.get(self._wal_path, 0)
         if size < last:
-            last = 0  # the WAL started again from an empty file
+            # The WAL started again from an empty file. (One that also grew past `last`
+            # before this process looked passes for the same WAL: its checkpoint comes at
+            # most one threshold late.)
+            last = 0
         if size - last < CHECKPOINT_BYTES:
             return
         _checkpointed_at[self._wal_path] = size
