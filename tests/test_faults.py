@@ -11,8 +11,8 @@ from django.db.models import Count
 from rest_framework.authtoken.models import Token
 
 from automation.models import GenerationJob, JobAttempt, PromptEnhancement
-from tests.support.cluster import Cluster, wait_for
 from tests.support.brokers import use_redis_broker
+from tests.support.cluster import Cluster, wait_for
 from tests.support.redis_server import RedisServer
 from tests.support.webserver import WebServer
 

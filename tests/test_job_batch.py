@@ -243,7 +243,7 @@ def test_a_batch_whose_artifacts_cannot_be_stored_goes_back_to_the_queue(transac
         job.refresh_from_db()
         assert job.status == "pending" and job.retry_count == 1 and job.error_kind == "transient"
         assert "database is locked" in job.error and "will be retried" in job.error
-        assert job.enqueued_at is None  # the dispatcher sends it again once its backoff is over
+        assert job.enqueued_at is None  # taken again (or sent, with Redis) once its backoff is over
         assert job.attempts.get().outcome == "transient"
     assert not PromptEnhancement.objects.filter(job__in=created).exists()
 

@@ -7,8 +7,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from automation.models import GenerationJob, JobAttempt, PromptEnhancement
-from tests.support.cluster import Cluster, wait_for
 from tests.support.brokers import use_job_table_broker, use_redis_broker
+from tests.support.cluster import Cluster, wait_for
 
 pytestmark = pytest.mark.worker
 
