@@ -18,18 +18,16 @@ the claim is a compare-and-set too. Other tasks (the schedules, anything sent wi
 Selected by Q_CLUSTER["broker_class"] when there is no REDIS_URL (storycore/settings.py).
 """
 import uuid
-from datetime import timedelta
 from time import sleep
 
-from django.conf import settings
 from django.db import connections, router
-from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_q.brokers.orm import ORM
 from django_q.conf import Conf
 from django_q.signing import SignedPackage
 
 from automation.models import GenerationJob
+from automation.selectors import jobs_held_by_a_broker, jobs_waiting_for_a_broker
 from storycore.sqlite import write_turn
 
 RUN_JOB_TASK = "automation.tasks.run_job"
@@ -63,7 +61,7 @@ class JobTableBroker(ORM):
     def _due_jobs(self, *, limit: int) -> list:
         now = timezone.now()
         taken = []
-        for job_id, enqueued_at in self.waiting_jobs(now).values_list("pk", "enqueued_at")[:limit]:
+        for job_id, enqueued_at in jobs_waiting_for_a_broker(now).values_list("pk", "enqueued_at")[:limit]:
             # Unchanged since read: pending, and not taken meanwhile by another cluster.
             unchanged = GenerationJob.objects.filter(
                 pk=job_id, status=GenerationJob.Status.PENDING, enqueued_at=enqueued_at
@@ -74,26 +72,13 @@ class JobTableBroker(ORM):
                 taken.append((f"{JOB_MESSAGE_PREFIX}{job_id}", job_message(job_id, now=now)))
         return taken
 
-    @staticmethod
-    def waiting_jobs(now) -> QuerySet:
-        """Pending, due jobs no cluster has taken (or took so long ago it must have died)."""
-        taken_before = now - timedelta(seconds=settings.STORYCORE_REDISPATCH_AFTER)
-        return (
-            GenerationJob.objects.filter(status=GenerationJob.Status.PENDING, next_attempt_at__lte=now)
-            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=taken_before))
-            .order_by("next_attempt_at")
-        )
-
     def queue_size(self) -> int:
-        return super().queue_size() + self.waiting_jobs(timezone.now()).count()
+        return super().queue_size() + jobs_waiting_for_a_broker(timezone.now()).count()
 
     def lock_size(self) -> int:
         """Messages taken and not yet acknowledged: django-q2's, and jobs taken but not
         yet claimed by a worker."""
-        now = timezone.now()
-        taken_since = now - timedelta(seconds=settings.STORYCORE_REDISPATCH_AFTER)
-        taken = GenerationJob.objects.filter(status=GenerationJob.Status.PENDING, enqueued_at__gte=taken_since)
-        return super().lock_size() + taken.count()
+        return super().lock_size() + jobs_held_by_a_broker(timezone.now()).count()
 
     # A job message needs no acknowledgement: the job's own status says whether it ran.
     def acknowledge(self, task_id):

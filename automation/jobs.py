@@ -23,7 +23,7 @@ from typing import Any, Iterable
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from automation.broker import RUN_JOB_TASK, JobTableBroker
@@ -33,6 +33,7 @@ from automation.generators import Artifact, get_generator
 from automation.leases import lease_keeper, renew_lease
 from automation.models import GenerationJob, JobAttempt
 from automation.prepared import prepare_insert
+from automation.selectors import jobs_waiting_for_a_broker
 
 logger = logging.getLogger(__name__)
 
@@ -178,14 +179,7 @@ def job_dispatch_due(*, limit: int = 500) -> int:
     Nothing to do when the broker reads the job table: it takes those jobs itself."""
     if broker_reads_job_table():
         return 0
-    now = timezone.now()
-    stale = now - timedelta(seconds=settings.STORYCORE_REDISPATCH_AFTER)
-    due = (
-        GenerationJob.objects.filter(status=Status.PENDING, next_attempt_at__lte=now)
-        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale))
-        .order_by("next_attempt_at")
-        .values_list("job_id", flat=True)[:limit]
-    )
+    due = jobs_waiting_for_a_broker(timezone.now()).values_list("job_id", flat=True)[:limit]
     return sum(job_enqueue(job_id=job_id) for job_id in list(due))
 
 

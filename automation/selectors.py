@@ -1,7 +1,9 @@
 """Reads: what a user may see, and waiting for a job to finish."""
 import time
+from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import Q, QuerySet
 
 from automation.models import GenerationJob
 
@@ -10,6 +12,26 @@ def jobs_visible_to(user) -> QuerySet[GenerationJob]:
     """Staff see every job; anyone else only their own (others' are a 404, not a 403)."""
     jobs = GenerationJob.objects.select_related("owner")
     return jobs if user.is_staff else jobs.filter(owner=user)
+
+
+def jobs_waiting_for_a_broker(now: datetime) -> QuerySet[GenerationJob]:
+    """Pending, due jobs no broker holds: never enqueued (or taken), retries whose backoff
+    has passed, or enqueued so long ago (STORYCORE_REDISPATCH_AFTER) that the broker or
+    cluster that had them must have lost them. Oldest due first."""
+    return (
+        GenerationJob.objects.filter(status=GenerationJob.Status.PENDING, next_attempt_at__lte=now)
+        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=_held_since(now)))
+        .order_by("next_attempt_at")
+    )
+
+
+def jobs_held_by_a_broker(now: datetime) -> QuerySet[GenerationJob]:
+    """Pending jobs a broker took recently and no worker has claimed yet."""
+    return GenerationJob.objects.filter(status=GenerationJob.Status.PENDING, enqueued_at__gte=_held_since(now))
+
+
+def _held_since(now: datetime) -> datetime:
+    return now - timedelta(seconds=settings.STORYCORE_REDISPATCH_AFTER)
 
 
 def job_wait(*, job: GenerationJob, timeout: float) -> GenerationJob:

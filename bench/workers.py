@@ -117,6 +117,7 @@ def _engine_cost(*, owner, params: dict, count: int) -> dict:
     in-process once per job, as the messages would arrive (the first call of a batch claims,
     runs and completes it; the others find their job taken)."""
     now = timezone.now()
+    # Marked as taken (enqueued_at), so the running cluster's broker and dispatcher leave them to us.
     rows = [
         GenerationJob(job_id=uuid.uuid4(), owner=owner, type="prompt", params=params, next_attempt_at=now,
                       enqueued_at=now)  # fmt: skip
