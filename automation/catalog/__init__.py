@@ -29,3 +29,20 @@ def dialogue_catalog() -> dict[str, Any]:
 def archetype_voices() -> dict[str, Any]:
     """Each archetype's own voice: rules, lines per beat, emotions, gestures, delivery."""
     return load("voices")
+
+
+def lexicon(language: str) -> dict[str, Any]:
+    """The words of a language the built-in writer agrees with (genders, hours, translations)."""
+    return load(f"lexicon/{language}")
+
+
+@cache
+def dialogue_frames(language: str, archetype: str) -> list[dict[str, Any]]:
+    """One archetype's frames in one language, as written in catalog/data/frames/."""
+    return load(f"frames/{language}/{archetype}")["frames"]
+
+
+def dialogue_directions(language: str, archetype: str) -> dict[str, Any]:
+    """One archetype's stage directions in one language: gestures and delivery, calm and heated."""
+    data = load(f"frames/{language}/{archetype}")
+    return {"gestures": data["gestures"], "delivery": data["delivery"]}
