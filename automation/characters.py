@@ -6,7 +6,7 @@ from django.db import connections, router, transaction
 
 from automation.models import Character
 
-EDITABLE = ("name", "archetype", "role", "personality_traits", "description", "speech_notes")
+EDITABLE = ("name", "archetype", "role", "personality_traits", "description", "speech_notes", "pronouns")
 SNAPSHOT = ("character_id", *EDITABLE)
 OWNER_MARKER = -1  # stands for the owner's id in the compiled cast query
 

@@ -11,6 +11,7 @@ import pytest
 from automation.catalog import archetype_voices, dialogue_catalog, dialogue_directions
 from automation.generators.dialogue_frames import SLOT, AGREE, catalog
 from automation.generators.dialogue_slots import LANGUAGES, person, scene_for
+from tests.support.frames import STOPWORDS
 from tests.support.grammalecte import grammar_errors
 
 ARCHETYPES = list(archetype_voices())
@@ -28,14 +29,6 @@ FORBIDDEN = {
     "fr": r"\b(imbécile|idiot|insecte|épée|épées|lame|cheval|chevaux|capitaine|roi|reine|barbe|lettre|main|mains|poing|"
           r"yeux|visage|bras|tête|cœur|dents|lèvres|couteau|pistolet|carte|bague|couronne|mère|père|frère|sœur)\b",
 }
-STOPWORDS = set(
-    "a an the to of in on at and or but is are was were be been am i you he she it we they me my your his her its our "
-    "their this that these those for with not no do does did have has had will would can could shall should so if then "
-    "there here what who how why when where as by from up out all just now than too very i'm it's don't you're that's "
-    "le la les l un une des du de d à au aux et ou mais est sont suis es sommes êtes je tu il elle on nous vous ils "
-    "elles me te se moi toi lui ce cet cette ces mon ma mes ton ta tes son sa ses notre nos votre vos leur leurs qui "
-    "que qu quoi pas ne n y en pour par sur dans avec sans plus si s c j m t ça cela c'est j'ai".split()
-)
 
 # Every kind of slot value a request gives: names with and without a leading vowel, places
 # with and without their article (and a place's own name), singular and plural, both genders.

@@ -5,7 +5,7 @@ from rest_framework import serializers, viewsets
 from automation.api.fields import AliasedInputMixin, StrictFieldsMixin, VocabularyField
 from automation.catalog import archetype_voices, dialogue_catalog
 from automation.models import Character
-from automation.models.dialogue import CHARACTER_ID_PATTERN, character_id_validator
+from automation.models.dialogue import CHARACTER_ID_PATTERN, PRONOUN_CHOICES, character_id_validator
 
 CHARACTER_ID_MAX = 64
 NAME_MAX = 100
@@ -35,12 +35,18 @@ class CharacterSerializer(AliasedInputMixin, StrictFieldsMixin, serializers.Mode
     personality_traits = serializers.JSONField(required=False, validators=[validate_personality_traits])
     description = serializers.CharField(max_length=DESCRIPTION_MAX, required=False, allow_blank=True)
     speech_notes = serializers.CharField(max_length=SPEECH_NOTES_MAX, required=False, allow_blank=True)
+    pronouns = VocabularyField(
+        choices=[code for code, _ in PRONOUN_CHOICES],
+        required=False,
+        allow_blank=True,
+        help_text="she, he or they; French lines agree with it (blank: unknown, lines need no agreement).",
+    )
 
     class Meta:
         model = Character
         fields = [
             "character_id", "name", "archetype", "role", "personality_traits", "description", "speech_notes",
-            "created_at", "updated_at",
+            "pronouns", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = ["created_at", "updated_at"]
 

@@ -27,14 +27,16 @@ from automation.catalog import archetype_voices, dialogue_catalog
 from automation.characters import cast_snapshots, character_upsert
 from automation.generators.dialogue import SEED_MAX
 from automation.models import Dialogue, DialogueLine
-from automation.models.dialogue import character_id_validator
+from automation.models.dialogue import PRONOUN_CHOICES, character_id_validator
 
 CONTEXT_TEXT_MAX = 200
 TITLE_MAX = 200
 MIN_CHARACTERS, MAX_CHARACTERS = 2, 8
 MAX_LINES = 100
 PROVIDERS = TEXT_PROVIDERS
-NEW_CHARACTER_DEFAULTS = {"role": "supporting", "personality_traits": {}, "description": "", "speech_notes": ""}
+LANGUAGES = list(dialogue_catalog()["languages"])
+PRONOUNS = [code for code, _ in PRONOUN_CHOICES]
+NEW_CHARACTER_DEFAULTS = {"role": "supporting", "personality_traits": {}, "description": "", "speech_notes": "", "pronouns": ""}
 
 
 def allowed(values) -> str:
@@ -54,6 +56,9 @@ class CharacterInputSerializer(AliasedInputMixin, StrictFieldsMixin, serializers
     personality_traits = serializers.JSONField(required=False, validators=[validate_personality_traits])
     description = serializers.CharField(max_length=DESCRIPTION_MAX, required=False, allow_blank=True)
     speech_notes = serializers.CharField(max_length=SPEECH_NOTES_MAX, required=False, allow_blank=True)
+    pronouns = VocabularyField(
+        choices=PRONOUNS, required=False, allow_blank=True, help_text="she, he or they; French lines agree with it."
+    )
 
 
 class ContextSerializer(AliasedInputMixin, StrictFieldsMixin, serializers.Serializer):
@@ -80,6 +85,9 @@ class DialogueGenerateSerializer(SharedFields, AliasedInputMixin, StrictFieldsMi
     )
     provider = VocabularyField(
         choices=PROVIDERS, required=False, help_text="Text provider for this request; default from STORYCORE_TEXT_PROVIDER."
+    )
+    language = VocabularyField(
+        choices=LANGUAGES, required=False, help_text="Language of the lines; default from STORYCORE_DEFAULT_LANGUAGE."
     )
 
     def validate(self, data):
@@ -135,6 +143,7 @@ class DialogueGenerateSerializer(SharedFields, AliasedInputMixin, StrictFieldsMi
             "num_lines": data["num_lines"],
         }
         params["context"].setdefault("mood", "neutral")
+        params["language"] = data.get("language") or settings.STORYCORE_DEFAULT_LANGUAGE
         for optional in ("title", "seed", "provider"):
             if data.get(optional) not in (None, ""):
                 params[optional] = data[optional]
@@ -151,6 +160,8 @@ class DialogueLineSerializer(serializers.Serializer):
     gesture = serializers.CharField()
     voice_direction = serializers.CharField()
     beat = serializers.CharField()
+    move = serializers.CharField(help_text="What the line does: ask, answer, retort, threaten, …")
+    addressee = serializers.CharField(help_text="The character_id the line is said to; blank for a thought or a monologue.")
 
 
 class DialogueSerializer(serializers.Serializer):
@@ -164,6 +175,7 @@ class DialogueSerializer(serializers.Serializer):
     template = serializers.CharField()
     seed = serializers.IntegerField()
     provider = serializers.CharField()
+    language = serializers.CharField()
     job_id = serializers.UUIDField(allow_null=True)
     created_at = serializers.DateTimeField()
     lines = DialogueLineSerializer(many=True)
@@ -187,13 +199,16 @@ class DialogueFilter(django_filters.FilterSet):
     mood = django_filters.ChoiceFilter(
         choices=[(v, v) for v in dialogue_catalog()["moods"]], error_messages=choice_error(dialogue_catalog()["moods"])
     )
+    language = django_filters.ChoiceFilter(
+        choices=[(v, v) for v in dialogue_catalog()["languages"]], error_messages=choice_error(dialogue_catalog()["languages"])
+    )
     created_after = UTCDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = UTCDateTimeFilter(field_name="created_at", lookup_expr="lt")
     q = django_filters.CharFilter(method="search", max_length=200, help_text="Text in the title or any line.")
 
     class Meta:
         model = Dialogue
-        fields = ["character", "dialogue_type", "mood", "created_after", "created_before", "q"]
+        fields = ["character", "dialogue_type", "mood", "language", "created_after", "created_before", "q"]
 
     def filter_character(self, queryset, name, value):
         speaks = DialogueLine.objects.filter(dialogue=OuterRef("pk"), character_key=value)
@@ -292,7 +307,7 @@ class DialogueOptionsView(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request):
         catalog, voices = dialogue_catalog(), archetype_voices()
-        phrases = catalog["context_phrases"]
+        known = catalog["known_context"]
         return Response(
             {
                 "archetypes": [
@@ -303,10 +318,16 @@ class DialogueOptionsView(APIView):
                 "dialogue_types": list(catalog["dialogue_types"]),
                 "templates": list(catalog["templates"]),
                 "moods": list(catalog["moods"]),
-                # Free text in a request; these are the values the built-in writer knows.
-                "times_of_day": list(phrases["time_of_day"]),
-                "weather": list(phrases["weather"]),
-                "situations": list(phrases["situation"]),
+                # Free text in a request; these are values the built-in writer knows in both languages.
+                "times_of_day": known["time_of_day"],
+                "weather": known["weather"],
+                "situations": known["situation"],
+                "languages": [
+                    {"code": code, "label": language["label"], "default": code == settings.STORYCORE_DEFAULT_LANGUAGE}
+                    for code, language in catalog["languages"].items()
+                ],
+                "pronouns": PRONOUNS,
+                "moves": list(catalog["moves"]),
                 "providers": [
                     {"name": name, "default": name == settings.STORYCORE_TEXT_PROVIDER} for name in PROVIDERS
                 ],

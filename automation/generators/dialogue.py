@@ -12,7 +12,8 @@ from typing import Any
 from automation.generators import Generator, JobContext, register, runs_text_in_process, text_provider
 from automation.generators.dialogue_llm import write_with_llm
 from automation.generators.dialogue_plan import plan_dialogue, speaker_from_params
-from automation.generators.dialogue_writer import scene_title, context_slots, write_dialogue
+from automation.generators.dialogue_slots import scene_for
+from automation.generators.dialogue_writer import frame_capacity, scene_title, write_dialogue
 
 SEED_MAX = 2**32 - 1
 
@@ -52,6 +53,7 @@ class DialogueArtifact:
             mood=context.get("mood") or "neutral",
             seed=self.seed,
             provider=self.provider,
+            language=params.get("language") or "en",
         )
         lines = [
             DialogueLine(
@@ -66,6 +68,8 @@ class DialogueArtifact:
                 gesture=line["gesture"],
                 voice_direction=line["voice_direction"],
                 beat=line["beat"],
+                move=line.get("move", ""),
+                addressee_key=line.get("addressee", ""),
             )
             for number, line in enumerate(self.written["lines"], start=1)
         ]
@@ -94,6 +98,7 @@ def run(ctx: JobContext) -> DialogueArtifact:
     context = params.get("context") or {}
     seed = params["seed"] if params.get("seed") is not None else job_seed(ctx.job)
     provider = text_provider(params)
+    language = params.get("language") or "en"
     rng = random.Random(seed)
     turns = plan_dialogue(
         speakers,
@@ -102,9 +107,13 @@ def run(ctx: JobContext) -> DialogueArtifact:
         num_lines=params["num_lines"],
         mood=context.get("mood") or "neutral",
         rng=rng,
+        capacity=None if provider == "llm" else frame_capacity(language),
     )
     ctx.checkpoint(10)
     if provider == "llm":
+        # Each attempt of the job asks with its own seed: a deterministic server would
+        # otherwise send the same unusable answer back on every retry.
+        attempt = max(0, ctx.job.attempt_count - 1)
         written = write_with_llm(
             speakers=speakers,
             given_traits=[character.get("personality_traits") or {} for character in params["characters"]],
@@ -112,11 +121,16 @@ def run(ctx: JobContext) -> DialogueArtifact:
             context=context,
             dialogue_type=params["dialogue_type"],
             template=params["template"],
-            seed=seed,
+            seed=(seed + 1009 * attempt) % (SEED_MAX + 1),
             title=params.get("title") or "",
+            language=language,
             heartbeat=ctx.checkpoint,
         )
-        written["title"] = params.get("title") or written["title"] or scene_title(params["dialogue_type"], context_slots(context), rng)
+        written["title"] = (
+            params.get("title")
+            or written["title"]
+            or scene_title(params["dialogue_type"], scene_for(context, language), language, rng)
+        )
     else:
         written = write_dialogue(
             speakers=speakers,
@@ -124,6 +138,7 @@ def run(ctx: JobContext) -> DialogueArtifact:
             context=context,
             dialogue_type=params["dialogue_type"],
             rng=rng,
+            language=language,
             title=params.get("title") or "",
         )
     ctx.checkpoint(90)

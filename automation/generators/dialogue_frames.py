@@ -30,7 +30,10 @@ FORMS = {
 TRAIT_HIGH, TRAIT_LOW = 0.6, 0.4
 NNBSP = "\u202f"  # French sets ? ! ; : apart with a narrow no-break space
 # French that the slot forms write instead ("de {place}" would miss "du", "d'").
-FR_NEEDS_FORM = re.compile(r"\b(de|à|que|ce|du|au|le|la)\s+\{(place|time|weather|situation|listener|self)\}", re.IGNORECASE)
+FR_NEEDS_FORM = re.compile(
+    r"\b(?:(?:de|à|ce|du|au|le|la)\s+\{(?:place|time|weather|situation|listener|self)\}|que\s+\{(?:listener|self)\})",
+    re.IGNORECASE,
+)
 
 
 class FrameError(ValueError):
@@ -72,40 +75,45 @@ class Frame:
         return True
 
     def render(self, slots: dict[str, Phrase]) -> str | None:
-        """The line with the scene's facts, or None when a fact is missing or a needed
-        gender is unknown. User text is put in last, in one pass: never read as syntax."""
-        failed = False
+        return render_text(self.text, slots, self.language)
 
-        def agree(match: re.Match) -> str:
-            nonlocal failed
-            phrase = slots.get(match.group(1))
-            chosen = phrase.agreement(match.group(2).split("|")) if phrase else None
-            if chosen is None:
-                failed = True
-                return ""
-            return chosen
 
-        text = AGREE.sub(agree, self.text)
-        if failed:
-            return None
+def render_text(text: str, slots: dict[str, Phrase], language: str) -> str | None:
+    """The text with the scene's facts, or None when a fact is missing or a needed gender is
+    unknown. User text is put in last, in one pass: it is never read as frame syntax."""
+    failed = False
 
-        def value(match: re.Match) -> str:
-            nonlocal failed
-            phrase = slots.get(match.group(1))
-            form = phrase.form(match.group(2) or "") if phrase else None
-            if form is None:
-                failed = True
-                return ""
-            return form
+    def agree(match: re.Match) -> str:
+        nonlocal failed
+        phrase = slots.get(match.group(1))
+        chosen = phrase.agreement(match.group(2).split("|")) if phrase else None
+        if chosen is None:
+            failed = True
+            return ""
+        return chosen
 
-        text = SLOT.sub(value, text)
-        return None if failed else tidy(text, self.language)
+    text = AGREE.sub(agree, text)
+    if failed:
+        return None
+
+    def value(match: re.Match) -> str:
+        nonlocal failed
+        phrase = slots.get(match.group(1))
+        form = phrase.form(match.group(2) or "") if phrase else None
+        if form is None:
+            failed = True
+            return ""
+        return form
+
+    text = SLOT.sub(value, text)
+    return None if failed else tidy(text, language)
 
 
 def tidy(text: str, language: str) -> str:
     text = re.sub(r"\s+", " ", text).strip()
     text = re.sub(r"\s+([,.!?;:…])", r"\1", text)
-    text = re.sub(r"([.!?…]\s+)([a-zà-ÿ])", lambda m: m.group(1) + m.group(2).upper(), text)
+    # A new sentence starts with a capital; a trailing-off "..." or "…" goes on in lower case.
+    text = re.sub(r"((?<![.…])[.!?]\s+)([a-zà-ÿ])", lambda m: m.group(1) + m.group(2).upper(), text)
     if text and text[0].islower():
         text = text[0].upper() + text[1:]
     if text and text[-1] not in ".!?…—":

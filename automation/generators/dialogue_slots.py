@@ -114,12 +114,14 @@ def _english(slot: str, value: str) -> Phrase:
     words = lexicon("en")
     lowered = value.lower()
     if slot != "place":
-        lowered = words["from_french"].get(lowered, lowered)
+        # A French value ("une chasse", "la pluie") is said in English when the lexicon knows it.
+        _, _, french = _french_article(value)
+        lowered = words["from_french"].get(french.lower(), words["from_french"].get(lowered, lowered))
         if slot == "weather":
             lowered = words["weather_adjectives"].get(lowered, lowered)
         value = lowered if lowered != value.lower() else value
     if slot == "place" and value[:1].isupper() and not lowered.startswith(EN_DETERMINERS):
-        return Phrase(forms={"": value, "ce": value, "noun": value})  # a name: no article
+        return Phrase(forms={"": value, "ce": value, "noun": value, "de": "of " + value})  # a name: no article
     bare = _without_determiner(value)
     plural = _english_plural(bare)
     definite = "the " + bare
@@ -163,6 +165,9 @@ def _french(slot: str, value: str) -> Phrase:
     gender, plural, bare = _french_article(value)
     head = _french_head(bare)
     known = words["nouns"].get(head.lower()) or words["nouns"].get(bare.lower()) or words["adjective_nouns"].get(bare.lower())
+    singular = re.sub(r"[sx]$", "", head.lower())
+    if not known and singular != head.lower() and words["nouns"].get(singular):
+        known = words["nouns"][singular][0] + "p"  # "négociations": the plural of a known noun
     if gender is None and known:
         gender = known[0]
     if known and not plural:

@@ -1,176 +1,66 @@
 """The built-in writer: offline, and the same dialogue for the same seed.
 
-Each archetype's voice (catalog/data/voices.json) holds its own lines for every beat of
-an arc, written as small grammars: `{a|b}` picks one variant, `#rule#` expands one of
-the voice's own rules (its openers, forms of address, pet words), and `<slot>` takes
-the scene's facts (the listener's name, the place, the hour, the weather, the situation).
-A speaker only ever draws from its own archetype's table. Rules with a `calm` and a
-`heated` side follow the line's intensity, so a hot-tempered villain and a patient one
-do not read alike.
-
-The expander is hand-written rather than dynamicprompts: the grammar is scoped per voice
-(a rule name resolves in the speaker's table only), every choice must come from one
-`random.Random(seed)`, and user text (names, places) must never be parsed as grammar.
-dynamicprompts' parser also rejects ordinary prose punctuation such as `%`.
+It writes the plan (dialogue_plan) line by line. For each line it takes the speaker's
+archetype's frames in the dialogue's language (dialogue_frames) for the line's move and
+keeps those whose conditions the scene meets: the speaker's traits, the register, the
+dialogue type, the addressee's archetype, the mood, a shared past (never between the
+strangers of an intro), the facts the frame names (a place, an hour, a gender), and the
+topic of the question it answers. The most specific of them are the likeliest: each
+condition a frame states and the scene meets doubles its weight. A frame is used once per
+dialogue; the context comes back at least every fourth line when the scene has one; the
+listener's name is not repeated line after line.
 """
 import random
 import re
 from typing import Any
 
-from automation.catalog import archetype_voices, dialogue_catalog
-from automation.generators.dialogue_plan import Speaker, Turn
+from automation.catalog import dialogue_catalog, dialogue_directions
+from automation.generators.dialogue_frames import Frame, catalog, render_text, tidy
+from automation.generators.dialogue_plan import DEMANDING, Speaker, Turn
+from automation.generators.dialogue_slots import Scene, person, scene_for
 
-VARIANT = re.compile(r"\{([^{}]*)\}")
-RULE = re.compile(r"#(\w+)#")
-SLOT = re.compile(r"<(\w+)>")
-MAX_TRIES = 30  # re-draws to avoid repeating a line already said in this dialogue
-DETERMINERS = ("a ", "an ", "the ", "this ", "that ", "these ", "those ", "my ", "our ", "your ", "their ", "his ", "her ")
-
-
-class MissingSlot(Exception):
-    """The line needs a fact the scene does not have (no location given, no listener)."""
-
-
-def context_slots(context: dict[str, Any]) -> dict[str, str]:
-    """Turn the request's context into phrases a line can use as they are."""
-    phrases = dialogue_catalog()["context_phrases"]
-    slots = {}
-    if context.get("location"):
-        slots["place"] = context["location"].strip()
-    if context.get("time_of_day"):
-        slots["when"] = _phrase(context["time_of_day"], phrases["time_of_day"], default="at {}", keep=("at ", "in ", "on ", "during ", "this ", "tonight", "today"))
-    if context.get("weather"):
-        slots["weather"] = _phrase(context["weather"], phrases["weather"], default="this {}", keep=DETERMINERS)
-    if context.get("situation"):
-        slots["situation"] = _phrase(context["situation"], phrases["situation"], default="this {}", keep=DETERMINERS)
-    return slots
-
-
-def _phrase(value: str, known: dict[str, str], *, default: str, keep: tuple[str, ...]) -> str:
-    value = value.strip()
-    lowered = value.lower()
-    if lowered in known:
-        return known[lowered]
-    if lowered.startswith(keep):
-        return value
-    return default.format(value)
+CONTEXT_EVERY = 4  # at least one line in this many refers to the scene's context
+# What says a line when the archetype has no unused frame left for its move. A fallback
+# keeps the plan's promise: a line that demands a reply (ask, challenge, threaten, plead)
+# is replaced only by another of its kind, and a line that demands none never by one that does.
+FALLBACK_MOVES = {
+    "answer": ["deflect", "share"],
+    "deflect": ["answer"],
+    "retort": ["concede", "share"],
+    "concede": ["answer", "share"],
+    "comfort": ["share", "concede"],
+    "joke": ["share", "retort"],
+    "greet": ["introduce"],
+    "introduce": ["greet", "share"],
+    "reveal": ["share", "answer"],
+    "decide": ["share", "reflect"],
+    "farewell": ["decide"],
+    "observe": ["share", "reflect"],
+    "share": ["observe", "reveal"],
+    "reflect": ["share", "observe"],
+    "challenge": ["threaten"],
+    "threaten": ["challenge"],
+    "plead": ["ask"],
+    "ask": ["plead"],
+    "think": ["reflect"],
+}
+DIRECTION_WORDS = {
+    "en": {"thought": "inner voice, unspoken", "cut": "cut off", "nervous": "nervous"},
+    "fr": {"thought": "voix intérieure", "cut": "coupé net", "nervous": "d'une voix tendue"},
+}
 
 
-class Voice:
-    """One archetype's table, drawn from with the dialogue's random generator."""
+def frame_capacity(language: str):
+    """How many lines of a move the writer has for a speaker (the plan's `capacity`)."""
 
-    def __init__(self, archetype: str, rng: random.Random):
-        self.archetype = archetype
-        self.table = archetype_voices()[archetype]
-        self.rng = rng
+    def capacity(speaker: Speaker, move: str) -> int:
+        return sum(frame.move == move and frame.fits(speaker.traits) for frame in catalog(language, speaker.archetype))
 
-    def pick(self, key: str, register: str) -> str:
-        """One entry of a top-level table (emotions, gestures, delivery); `moves` takes a beat."""
-        if key == "moves":
-            return self.rng.choice(self.table["moves"][register])
-        return self.rng.choice(self._side(self.table[key], register))
-
-    def _side(self, entry, register: str) -> list[str]:
-        return entry[register] if isinstance(entry, dict) else entry
-
-    def expand(self, text: str, register: str) -> str:
-        """Variants first (innermost out), then rules, which may hold variants of their own."""
-        for _ in range(12):
-            expanded = VARIANT.sub(lambda m: self.rng.choice(m.group(1).split("|")), text)
-            expanded = RULE.sub(lambda m: self.rng.choice(self._rule(m.group(1), register)), expanded)
-            if expanded == text:
-                return text
-            text = expanded
-        return text
-
-    def _rule(self, name: str, register: str) -> list[str]:
-        return self._side(self.table["rules"][name], register)
-
-    def line(self, beat: str, register: str, slots: dict[str, str], said: set[str]) -> str:
-        """A line for this beat that was not said yet in this dialogue, if the table allows."""
-        templates = self.table["moves"][beat]
-        candidate = None
-        for attempt in range(MAX_TRIES):
-            template = self.rng.choice(templates)
-            # A short tag of the voice's own ("Stay close.") now and then, and whenever
-            # the plain lines run out, which keeps long dialogues from repeating.
-            if beat != "thought" and (attempt >= MAX_TRIES // 3 or self.rng.random() < 0.25):
-                template += " #tag#"
-            try:
-                text = tidy(fill(self.expand(template, register), slots))
-            except MissingSlot:
-                continue
-            candidate = text
-            if text.lower() not in said:
-                return text
-        if candidate is None:
-            # Rare: every draw needed a missing fact. Walk the table in order instead.
-            for template in templates:
-                try:
-                    return tidy(fill(self.expand(template, register), slots))
-                except MissingSlot:
-                    continue
-            raise LookupError(f"The {self.archetype} voice has no {beat!r} line without {sorted(set(SLOT.findall(' '.join(templates))) - set(slots))}.")
-        return candidate
+    return capacity
 
 
-def fill(text: str, slots: dict[str, str]) -> str:
-    """Put the scene's facts in, in one pass, so user text is never expanded as grammar."""
-
-    def value(match: re.Match) -> str:
-        if match.group(1) not in slots:
-            raise MissingSlot(match.group(1))
-        return slots[match.group(1)]
-
-    return SLOT.sub(value, text)
-
-
-def tidy(text: str) -> str:
-    text = re.sub(r"\s+", " ", text).strip()
-    text = re.sub(r"\s+([,.!?;:])", r"\1", text)
-    text = re.sub(r"([!?])[.!]+", r"\1", text)
-    text = re.sub(r"([.!?]\s+)([a-z])", lambda m: m.group(1) + m.group(2).upper(), text)
-    if text and text[0].islower():
-        text = text[0].upper() + text[1:]
-    if text and text[-1] not in ".!?…—":
-        text += "."
-    return text
-
-
-TRAIT_HIGH, TRAIT_LOW = 0.8, 0.2
-ASIDE_CHANCE = 0.2
-
-
-def trait_aside(speaker: Speaker, rng: random.Random) -> str | None:
-    """Now and then a marked trait speaks up in an aside: a generous villain offers, a
-    cowardly hero hesitates. Only traits at the ends of the scale (>= 0.8 or <= 0.2)."""
-    marked = [
-        (name, "high" if score >= TRAIT_HIGH else "low")
-        for name, score in sorted(speaker.traits.items())
-        if score >= TRAIT_HIGH or score <= TRAIT_LOW
-    ]
-    if not marked or rng.random() >= ASIDE_CHANCE:
-        return None
-    name, end = rng.choice(marked)
-    return rng.choice(dialogue_catalog()["trait_asides"][name][end])
-
-
-def _stammer(text: str, names: set[str]) -> str:
-    """An anxious speaker trips over the first word: "You— you think so?"."""
-    first, _, rest = text.partition(" ")
-    bare = first.rstrip(",.!?")
-    if not bare or not bare[0].isalpha():
-        return text
-    again = first if bare == "I" or bare in names else first[0].lower() + first[1:]
-    return f"{bare}— {again} {rest}".strip()
-
-
-def _cut_off(text: str, rng: random.Random) -> str:
-    words = text.split()
-    if len(words) <= 3:
-        return text.rstrip(".!?,;:") + "—"
-    keep = max(2, int(len(words) * rng.uniform(0.4, 0.7)))
-    return " ".join(words[:keep]).rstrip(".!?,;:") + "—"
+class NoFrame(LookupError):
+    """No frame of this archetype can say this line in this language."""
 
 
 def write_dialogue(
@@ -180,75 +70,226 @@ def write_dialogue(
     context: dict[str, Any],
     dialogue_type: str,
     rng: random.Random,
+    language: str = "en",
     title: str = "",
 ) -> dict[str, Any]:
-    """Write every planned turn; returns {"title", "lines"} in the DESIGN.md line shape."""
-    voices = [Voice(speaker.archetype, rng) for speaker in speakers]
-    scene = context_slots(context)
-    mood = dialogue_catalog()["moods"].get(context.get("mood") or "neutral", {})
-    said: set[str] = set()
-    lines = []
+    """Write every planned turn; returns {"title", "lines"} in the DESIGN.md line shape
+    (plus each line's `frame` id, which the caller does not store)."""
+    scene = scene_for(context, language)
+    people = [person(speaker.name, speaker.pronouns, language) for speaker in speakers]
+    mood = context.get("mood") or "neutral"
+    used: set[str] = set()
+    written: list[Frame] = []
+    lines: list[dict[str, Any]] = []
     last_gesture: dict[int, str] = {}
     for index, turn in enumerate(turns):
-        speaker, voice = speakers[turn.speaker], voices[turn.speaker]
-        slots = {**scene, "self": speaker.name}
-        if turn.listener is not None:
-            slots["name"] = speakers[turn.listener].name
-        beat = "thought" if turn.is_thought else turn.beat
-        text = voice.line(beat, turn.register, slots, said)
-        said.add(text.lower())
-        aside = trait_aside(speaker, rng) if not turn.is_thought else None
-        if aside:
-            text = f"{text} {aside}"
-        if turn.intensity >= 0.85 and text.endswith("."):
-            text = text[:-1] + "!"
-        if speaker.trait("anxiety") >= 0.75 and not turn.is_thought and rng.random() < 0.6:
-            text = _stammer(text, {s.name for s in speakers})
-        if turn.interrupted:
-            text = _cut_off(text, rng)
-        if turn.interrupts:
-            text = f"{voice.pick('moves', 'interject')} {text}"
-
-        emotion = voice.pick("emotions", turn.register)
-        if mood.get("emotions") and rng.random() < 0.3:
-            emotion = rng.choice(mood["emotions"])
-        elif speaker.trait("anxiety") >= 0.75 and rng.random() < 0.4:
-            emotion = "anxious"
+        speaker = speakers[turn.speaker]
+        slots = scene.with_people(people[turn.speaker], people[turn.listener] if turn.listener is not None else None)
+        # An answer answers the question as it was written (its frame's topic).
+        asked = written[turn.replies_to] if turn.replies_to is not None else None
+        frame, text = choose_frame(
+            speaker=speaker,
+            turn=turn,
+            replies=dialogue_catalog()["moves"][asked.move]["replies"] if asked is not None else [],
+            topic=asked.topic if asked is not None and asked.topic else turn.topic,
+            addressee=speakers[turn.listener] if turn.listener is not None else None,
+            slots=slots,
+            scene=scene,
+            dialogue_type=dialogue_type,
+            mood=mood,
+            used=used,
+            may_ask=any(later.replies_to == index for later in turns[index + 1 : index + 3]),
+            wants_context=_context_due(lines, scene),
+            recent_names=[line["dialogue"] for line in lines[-2:]],
+            language=language,
+            rng=rng,
+        )
+        used.add(frame.id)
+        written.append(frame)
+        text = _deliver(text, turn, speaker, speakers, language, rng)
         gesture = ""
+        directions = dialogue_directions(language, speaker.archetype)
         if not turn.is_thought and rng.random() < 0.6:
-            gesture = voice.pick("gestures", turn.register)
+            gesture = rng.choice(directions["gestures"][turn.register])
             if gesture == last_gesture.get(turn.speaker):
                 gesture = ""
             last_gesture[turn.speaker] = gesture
-        if turn.is_thought:
-            direction = "inner voice, unspoken"
-        elif turn.interrupted:
-            direction = f"{voice.pick('delivery', turn.register)}, cut off"
-        else:
-            direction = voice.pick("delivery", turn.register)
-        if speaker.trait("anxiety") >= 0.75 and not turn.is_thought:
-            direction += ", nervous"
         lines.append(
             {
                 "line_id": f"line_{index + 1:03d}",
                 "character_id": speaker.character_id,
                 "character_name": speaker.name,
                 "dialogue": text,
-                "emotion": emotion,
+                "emotion": emotion_for(frame.move, turn, speaker, mood, rng),
                 "is_thought": turn.is_thought,
                 "gesture": gesture,
-                "voice_direction": direction,
+                "voice_direction": _direction(turn, speaker, directions, language, rng),
                 "beat": turn.beat,
+                "move": frame.move,
+                "addressee": speakers[turn.listener].character_id if turn.listener is not None else "",
+                "frame": frame.id,
+                "refers_to_context": frame.refers_to_context,
             }
         )
-    return {"title": title or scene_title(dialogue_type, scene, rng), "lines": lines}
+    for line in lines:
+        line.pop("refers_to_context")
+    return {"title": title or scene_title(dialogue_type, scene, language, rng), "lines": lines}
 
 
-def scene_title(dialogue_type: str, scene: dict[str, str], rng: random.Random) -> str:
-    """A title from the type's list, naming the place when there is one, else the hour."""
-    options = dialogue_catalog()["dialogue_types"][dialogue_type]["titles"]
-    for slot in ("place", "when", None):
-        usable = [option for option in options if (f"<{slot}>" in option if slot else "<" not in option)]
-        if usable and (slot is None or slot in scene):
-            return tidy(fill(rng.choice(usable), scene)).rstrip(".")
+def _context_due(lines: list[dict[str, Any]], scene: Scene) -> bool:
+    if not scene.context:
+        return False
+    recent = lines[-(CONTEXT_EVERY - 1):]
+    return not lines or (len(recent) == CONTEXT_EVERY - 1 and not any(line["refers_to_context"] for line in recent))
+
+
+def choose_frame(
+    *,
+    speaker: Speaker,
+    turn: Turn,
+    replies: list[str],
+    topic: str,
+    addressee: Speaker | None,
+    slots,
+    scene: Scene,
+    dialogue_type: str,
+    mood: str,
+    used: set[str],
+    may_ask: bool,
+    wants_context: bool,
+    recent_names: list[str],
+    language: str,
+    rng: random.Random,
+) -> tuple[Frame, str]:
+    """The frame for this line and its text: the planned move first, then (for a reply) the
+    other replies the line answered allows, then the move's fallbacks; a frame already used
+    in the dialogue only when nothing else can say the line."""
+    frames = catalog(language, speaker.archetype)
+    moves = list(dict.fromkeys([turn.move, *replies, *FALLBACK_MOVES.get(turn.move, [])]))
+    for allow_used in (False, True):
+        for move in moves:
+            options = []
+            for frame in frames:
+                if frame.move != move or (frame.id in used and not allow_used):
+                    continue
+                weight = _weight(frame, speaker, turn, addressee, dialogue_type, mood, may_ask, wants_context, recent_names, topic)
+                if weight <= 0:
+                    continue
+                text = frame.render(slots)
+                if text is not None:
+                    options.append((frame, text, weight))
+            if move in ("ask", "answer") and topic:
+                # The question the plan asks, and an answer to it, when the archetype has one left.
+                options = [option for option in options if option[0].topic == topic] or options
+            if options:
+                frame, text, _ = rng.choices(options, weights=[weight for _, _, weight in options])[0]
+                return frame, text
+    raise NoFrame(f"The {speaker.archetype} frames ({language}) have nothing for a {turn.move!r} line.")
+
+
+def _weight(frame, speaker, turn, addressee, dialogue_type, mood, may_ask, wants_context, recent_names, topic) -> float:
+    """0 when the frame does not fit the line; else 2 to the number of its conditions met."""
+    if not frame.fits(speaker.traits):
+        return 0
+    if frame.register and frame.register != turn.register:
+        return 0
+    if frame.types and dialogue_type not in frame.types:
+        return 0
+    if frame.to and (addressee is None or addressee.archetype not in frame.to):
+        return 0
+    if frame.moods and mood not in frame.moods:
+        return 0
+    if frame.past and dialogue_type == "intro":
+        return 0
+    if "listener" in frame.slots and addressee is None:
+        return 0
+    if frame.text.rstrip().endswith("?") and turn.listener is not None and not may_ask:
+        return 0  # a question put to someone who will not answer it
+    met = len(frame.traits) + bool(frame.register) + bool(frame.types) + bool(frame.to) + bool(frame.moods)
+    met += len(frame.context_slots)
+    if frame.topic and frame.topic == topic:
+        met += 1
+    if frame.move == "introduce" and "self" in frame.slots:
+        met += 1
+    weight = 2.0**met
+    if wants_context and frame.refers_to_context:
+        weight *= 6
+    if "listener" in frame.slots and re.search(r"\{listener", frame.text):
+        named = addressee is not None and any(addressee.name in text for text in recent_names)
+        weight *= 0.1 if named else 0.5
+    return weight
+
+
+def emotion_for(move: str, turn: Turn, speaker: Speaker, mood: str, rng: random.Random) -> str:
+    """The move's emotion in the line's register, coloured by the speaker's nerves and the mood."""
+    catalog_data = dialogue_catalog()
+    if speaker.trait("anxiety") >= 0.75 and move in ("ask", "answer", "plead", "concede", "deflect", "think"):
+        return "anxious"
+    mood_emotions = catalog_data["moods"].get(mood, {}).get("emotions") or []
+    if mood_emotions and move in ("observe", "share", "reflect", "think") and rng.random() < 0.4:
+        return rng.choice(mood_emotions)
+    return rng.choice(catalog_data["moves"][move]["emotions"][turn.register])
+
+
+def _deliver(text: str, turn: Turn, speaker: Speaker, speakers: list[Speaker], language: str, rng: random.Random) -> str:
+    """The line as it is spoken: shouted at the peak, stammered by an anxious speaker, cut
+    off by the next speaker, or barging in on the previous one."""
+    if turn.intensity >= 0.9 and text.endswith(".") and not turn.is_thought:
+        text = tidy(text[:-1] + "!", language)
+    if speaker.trait("anxiety") >= 0.75 and not turn.is_thought and rng.random() < 0.5:
+        text = _stammer(text, {s.name for s in speakers}, language)
+    if turn.interrupted:
+        text = _cut_off(text, language, rng)
+    if turn.interrupts:
+        interjections = [frame for frame in catalog(language, speaker.archetype) if frame.move == "interject"]
+        opener = render_text(rng.choice(interjections).text, {}, language) if interjections else ""
+        if opener and not opener.endswith(("—", "…")):
+            opener = opener.rstrip(".") if opener.endswith(".") else opener
+        text = f"{opener} {text}".strip()
+    return text
+
+
+def _stammer(text: str, names: set[str], language: str) -> str:
+    """An anxious speaker trips over the first word: "You— you think so?", "Je… je crois."."""
+    first, _, rest = text.partition(" ")
+    bare = first.rstrip(",.!?\u202f")
+    if not bare or not bare[0].isalpha() or not rest:
+        return text
+    again = first if bare == "I" or bare in names else first[0].lower() + first[1:]
+    joiner = "…" if language == "fr" else "—"
+    return f"{bare}{joiner} {again} {rest}"
+
+
+def _cut_off(text: str, language: str, rng: random.Random) -> str:
+    words = text.split()
+    end = "…" if language == "fr" else "—"
+    if len(words) <= 3:
+        return text.rstrip(".!?,;:\u202f") + end
+    keep = max(2, int(len(words) * rng.uniform(0.4, 0.7)))
+    return " ".join(words[:keep]).rstrip(".!?,;:\u202f") + end
+
+
+def _direction(turn: Turn, speaker: Speaker, directions: dict, language: str, rng: random.Random) -> str:
+    words = DIRECTION_WORDS[language]
+    if turn.is_thought:
+        return words["thought"]
+    direction = rng.choice(directions["delivery"][turn.register])
+    if turn.interrupted:
+        direction += ", " + words["cut"]
+    if speaker.trait("anxiety") >= 0.75:
+        direction += ", " + words["nervous"]
+    return direction
+
+
+def scene_title(dialogue_type: str, scene: Scene, language: str, rng: random.Random) -> str:
+    """A title from the type's list in the dialogue's language, naming the place when there
+    is one, else the hour, else none."""
+    options = dialogue_catalog()["dialogue_types"][dialogue_type]["titles"][language]
+    slots = dict(scene.context)
+    for needs in ("place", "time", None):
+        usable = [option for option in options if (f"{{{needs}" in option if needs else "{" not in option)]
+        if usable and (needs is None or needs in slots):
+            title = render_text(rng.choice(usable), slots, language)
+            if title is not None:
+                return title.rstrip(".")
     return dialogue_catalog()["dialogue_types"][dialogue_type]["label"]

@@ -42,6 +42,13 @@ def template_choices() -> list[tuple[str, str]]:
     return [(name, template["label"]) for name, template in dialogue_catalog()["templates"].items()]
 
 
+def language_choices() -> list[tuple[str, str]]:
+    return [(code, language["label"]) for code, language in dialogue_catalog()["languages"].items()]
+
+
+PRONOUN_CHOICES = [("she", "she/her"), ("he", "he/him"), ("they", "they/them")]
+
+
 def mood_choices() -> list[tuple[str, str]]:
     return [(name, mood["label"]) for name, mood in dialogue_catalog()["moods"].items()]
 
@@ -55,6 +62,12 @@ class Character(models.Model):
     personality_traits = models.JSONField(default=dict, blank=True, validators=[validate_traits])
     description = models.TextField(blank=True, max_length=2000)
     speech_notes = models.TextField(blank=True, max_length=1000, help_text="How they talk: accent, tics, words they favour.")
+    pronouns = models.CharField(
+        max_length=8,
+        blank=True,
+        choices=PRONOUN_CHOICES,
+        help_text="What lines agree with (French: prêt / prête); blank: unknown, and lines need no agreement.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -84,6 +97,7 @@ class Dialogue(models.Model):
     mood = models.CharField(max_length=16, choices=mood_choices, default="neutral")
     seed = models.BigIntegerField()
     provider = models.CharField(max_length=16)
+    language = models.CharField(max_length=8, choices=language_choices, default="en")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -112,6 +126,7 @@ class Dialogue(models.Model):
             "template": self.template,
             "seed": self.seed,
             "provider": self.provider,
+            "language": self.language,
             "job_id": str(self.job_id) if self.job_id else None,
             "created_at": self.created_at.isoformat().replace("+00:00", "Z"),
             "lines": [line.as_dict() for line in lines],
@@ -132,6 +147,10 @@ class DialogueLine(models.Model):
     gesture = models.CharField(max_length=255, blank=True)
     voice_direction = models.CharField(max_length=255, blank=True)
     beat = models.CharField(max_length=32, blank=True, help_text="The arc's beat: greet, challenge, peak, farewell, …")
+    move = models.CharField(max_length=32, blank=True, help_text="What the line does: ask, answer, retort, threaten, …")
+    addressee_key = models.CharField(
+        "addressee id", max_length=64, blank=True, help_text="The character_id the line is said to; blank for a thought."
+    )
 
     class Meta:
         ordering = ["dialogue", "order"]
@@ -156,4 +175,6 @@ class DialogueLine(models.Model):
             "gesture": self.gesture,
             "voice_direction": self.voice_direction,
             "beat": self.beat,
+            "move": self.move,
+            "addressee": self.addressee_key,
         }

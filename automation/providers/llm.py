@@ -29,7 +29,9 @@ logger = logging.getLogger(__name__)
 
 FORMATS = ("json_schema", "json_object", "prompt")
 TRANSIENT_STATUS = {408, 409, 429}
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Control characters, and lone surrogates (a JSON "\\udfb7" decodes to one; no database
+# stores it as text).
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 EXCERPT = 300
 
 _formats: dict[str, str] = {}  # base URL -> the response_format the server accepted
@@ -58,21 +60,23 @@ def chat_json(
     temperature: float = 0.8,
     validate: Callable[[dict[str, Any]], Any] | None = None,
     attempts: int = 2,
+    max_tokens: int | None = None,
     heartbeat: Callable[[], None] | None = None,
 ) -> Any:
     """Ask for one JSON object matching `schema` and return it (or what `validate` makes of
     it; `validate` raises ValueError to reject an answer). An unusable answer is asked
-    again once, then raised as TransientError quoting the raw answer. `heartbeat` is
-    called before each request (a job's checkpoint: renews its lease, stops if cancelled)."""
+    again once, then raised as TransientError quoting the raw answer. `max_tokens` bounds
+    the answer. `heartbeat` is called before each request (a job's checkpoint: renews its
+    lease, stops if cancelled)."""
     base = settings.STORYCORE_LLM_URL.rstrip("/")
     model = settings.STORYCORE_LLM_MODEL
-    problem, raw = "", ""
+    problem, raw, advice = "", "", "Try a larger model (STORYCORE_LLM_MODEL) or the builtin provider."
     for attempt in range(attempts):
         if heartbeat is not None:
             heartbeat()
         try:
             # A new seed on the second ask: a deterministic server would repeat its mistake.
-            content, finish_reason = _complete(
+            content, finish_reason, usage = _complete(
                 base=base,
                 model=model,
                 system=system,
@@ -81,8 +85,12 @@ def chat_json(
                 schema_name=schema_name,
                 seed=None if seed is None else seed + attempt,
                 temperature=temperature,
+                max_tokens=max_tokens,
             )
             raw = content
+            if finish_reason == "length":
+                problem, advice = _cut_off(usage, max_tokens)
+                raise UnusableAnswer(problem)
             data = parse_json_object(content, finish_reason=finish_reason)
             return validate(data) if validate else data
         except ValueError as exc:
@@ -93,7 +101,29 @@ def chat_json(
     excerpt = strip_control(raw)[:EXCERPT]
     raise TransientError(
         f"The LLM server at {base} (model {model}) gave an unusable answer {attempts} times in a row: {problem}. "
-        f"Raw answer (excerpt): {excerpt!r}. Try a larger model (STORYCORE_LLM_MODEL) or the builtin provider."
+        f"Raw answer (excerpt): {excerpt!r}. {advice}"
+    )
+
+
+def _cut_off(usage: dict[str, Any], max_tokens: int | None) -> tuple[str, str]:
+    """Why an answer stopped at finish_reason=length, from the server's `usage`, and what to do."""
+    prompt = usage.get("prompt_tokens") if isinstance(usage.get("prompt_tokens"), int) else None
+    completion = usage.get("completion_tokens") if isinstance(usage.get("completion_tokens"), int) else None
+    if max_tokens is not None and completion is not None and completion >= max_tokens:
+        return (
+            f"the answer was cut off (finish_reason=length) at max_tokens ({completion:,} tokens)",
+            "The model wrote more than the lines need: try another model, or ask for fewer lines.",
+        )
+    if prompt is not None and completion is not None:
+        window = prompt + completion
+        return (
+            f"the answer was cut off (finish_reason=length) by the server's context window (prompt {prompt:,} of {window:,} tokens)",
+            f"Raise the server's context size (llama.cpp: --ctx-size; it must hold the prompt's {prompt:,} tokens "
+            "and the answer), or ask for fewer lines or characters.",
+        )
+    return (
+        "the answer was cut off (finish_reason=length): the model ran out of tokens",
+        "Raise the server's context size, or ask for fewer lines.",
     )
 
 
@@ -146,7 +176,9 @@ def _headers() -> dict[str, str]:
     return headers
 
 
-def _request_body(*, fmt: str, model: str, system: str, user: str, schema: dict, schema_name: str, seed, temperature) -> dict:
+def _request_body(
+    *, fmt: str, model: str, system: str, user: str, schema: dict, schema_name: str, seed, temperature, max_tokens=None
+) -> dict:
     instructions = "Answer with one JSON object only: no prose, no Markdown."
     if fmt == "prompt":
         instructions += f" It must match this JSON schema:\n{json.dumps(schema)}"
@@ -158,6 +190,8 @@ def _request_body(*, fmt: str, model: str, system: str, user: str, schema: dict,
     }
     if seed is not None:
         body["seed"] = seed
+    if max_tokens is not None:
+        body["max_tokens"] = max_tokens
     if fmt == "json_schema":
         body["response_format"] = {"type": "json_schema", "json_schema": {"name": schema_name, "strict": True, "schema": schema}}
     elif fmt == "json_object":
@@ -165,7 +199,7 @@ def _request_body(*, fmt: str, model: str, system: str, user: str, schema: dict,
     return body
 
 
-def _complete(*, base: str, model: str, **request) -> tuple[str, str | None]:
+def _complete(*, base: str, model: str, **request) -> tuple[str, str | None, dict[str, Any]]:
     """One chat completion, stepping down the response formats the server refuses."""
     fmt = _formats.get(base, FORMATS[0])
     while True:
@@ -274,16 +308,17 @@ def _raise_for_status(response: requests.Response, *, base: str, model: str) -> 
     raise PermanentError(f"The LLM server at {base} rejected the request (HTTP {code}: {message}).")
 
 
-def _content(response: requests.Response) -> tuple[str, str | None]:
-    """The answer's text and finish_reason; a body that is not a chat completion is an
-    unusable answer, quoted to the user."""
+def _content(response: requests.Response) -> tuple[str, str | None, dict[str, Any]]:
+    """The answer's text, finish_reason and usage (token counts, {} when not given); a body
+    that is not a chat completion is an unusable answer, quoted to the user."""
     try:
         body = response.json()
         choice = body["choices"][0]
         content = choice["message"]["content"]
     except (ValueError, KeyError, IndexError, TypeError):
         raise UnusableAnswer("the server's answer is not a chat completion (no choices[0].message.content)", raw=response.text) from None
-    return (content if isinstance(content, str) else ""), choice.get("finish_reason")
+    usage = body.get("usage") if isinstance(body.get("usage"), dict) else {}
+    return (content if isinstance(content, str) else ""), choice.get("finish_reason"), usage
 
 
 def probe(*, timeout: float = 2.0) -> dict[str, Any]:

@@ -28,6 +28,7 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     finish_reason: str = "stop"
+    usage: dict | None = None  # the completion's token counts (default: a small answer)
 
 
 @dataclass
@@ -38,14 +39,14 @@ class Recorded:
     body: Any
 
 
-def completion(content: str, *, model: str, finish_reason: str = "stop") -> dict:
+def completion(content: str, *, model: str, finish_reason: str = "stop", usage: dict | None = None) -> dict:
     return {
         "id": "chatcmpl-test",
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish_reason}],
-        "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
+        "usage": usage or {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
     }
 
 
@@ -115,7 +116,9 @@ class OpenAIServer:
                 if answer is not None:
                     time.sleep(answer.delay)
                     if answer.content is not None:
-                        payload = completion(answer.content, model=body["model"], finish_reason=answer.finish_reason)
+                        payload = completion(
+                            answer.content, model=body["model"], finish_reason=answer.finish_reason, usage=answer.usage
+                        )
                         return self._send(answer.status, payload, answer.headers)
                     return self._send(answer.status, answer.body, answer.headers)
                 return self._behave(body)
