@@ -173,6 +173,8 @@ STORYCORE_MAX_WAIT = 30  # seconds, the ceiling of ?wait=N (DESIGN.md)
 
 # --- Providers --------------------------------------------------------------------------
 STORYCORE_TEXT_PROVIDER = envchoice("STORYCORE_TEXT_PROVIDER", "builtin", ("builtin", "llm"))
+# The language of a dialogue whose request names none (`en` or `fr`).
+STORYCORE_DEFAULT_LANGUAGE = envchoice("STORYCORE_DEFAULT_LANGUAGE", "en", ("en", "fr"))
 STORYCORE_IMAGE_PROVIDER = envchoice("STORYCORE_IMAGE_PROVIDER", "builtin", ("builtin", "comfyui"))
 STORYCORE_LLM_URL = envstr("STORYCORE_LLM_URL", "http://127.0.0.1:11434/v1")
 STORYCORE_LLM_MODEL = envstr("STORYCORE_LLM_MODEL", "llama3.1")

@@ -32,10 +32,11 @@ def test_the_original_example_gives_ten_alternating_lines_with_emotions(db, owne
     assert all(line["emotion"] and line["dialogue"] for line in lines)
     assert all(line["is_thought"] is False for line in lines)
     assert [line["line_id"] for line in lines] == [f"line_{n:03d}" for n in range(1, 11)]
-    # The context shows in the scene, and the characters call each other by name.
+    # The context shows in the scene; each line is said to the other character, and says what it does.
     assert "Château ancien" in job.result["title"]
-    assert any("Méchant" in line["dialogue"] for line in lines if line["character_id"] == "hero_001")
-    assert any("Héros" in line["dialogue"] for line in lines if line["character_id"] == "villain_001")
+    assert [line["addressee"] for line in lines] == ["villain_001", "hero_001"] * 5
+    assert lines[0]["move"] in ("challenge", "ask", "threaten") and all(line["move"] for line in lines)
+    assert job.result["language"] == "en"
 
     dialogue = Dialogue.objects.get(job=job)
     assert str(dialogue.scene_id) == job.result["scene_id"]

@@ -107,7 +107,7 @@ def run(ctx: JobContext) -> DialogueArtifact:
         num_lines=params["num_lines"],
         mood=context.get("mood") or "neutral",
         rng=rng,
-        capacity=None if provider == "llm" else frame_capacity(language),
+        capacity=None if provider == "llm" else frame_capacity(language, params["dialogue_type"]),
     )
     ctx.checkpoint(10)
     if provider == "llm":

@@ -3,8 +3,9 @@
 
 A frame is a rule of a contextual-dialogue database: its `move` (what the line does), its
 `text` (with `{slot}` facts and `[slot:a|b]` agreement, see dialogue_slots), and optional
-conditions: `topic` (what an `ask` asks and an `answer` answers), `traits` ({"courage": "high"}: only for a speaker at 0.6 or more; "low": 0.4
-or less), `register` (`calm` or `heated`), `types` (the dialogue types it fits), `to` (the
+conditions: `topic` (what an `ask` asks and an `answer` answers), `traits`
+({"courage": "high"}: never for a speaker at 0.4 or less, likeliest from 0.6; "low" the
+other way round), `register` (`calm` or `heated`), `types` (the dialogue types it fits), `to` (the
 archetypes it may be said to), `moods`, and `past: true` (the two characters know each
 other: never in an intro). Every condition a frame states and the scene meets makes it
 more specific, and the more specific a frame the likelier it is chosen (dialogue_writer).
@@ -68,11 +69,22 @@ class Frame:
         return bool(self.context_slots) or bool(self.moods)
 
     def fits(self, trait_scores: dict[str, float]) -> bool:
+        """False when the speaker is at the other end of a trait the frame expresses (a
+        `courage: high` line is never said by a speaker at 0.4 or less)."""
         for name, end in self.traits:
             score = trait_scores.get(name, 0.5)
-            if (end == "high" and score < TRAIT_HIGH) or (end == "low" and score > TRAIT_LOW):
+            if (end == "high" and score <= TRAIT_LOW) or (end == "low" and score >= TRAIT_HIGH):
                 return False
         return True
+
+    def marked_traits(self, trait_scores: dict[str, float]) -> int:
+        """How many of the frame's traits the speaker has at the frame's end of the scale
+        (0.6 or more for "high", 0.4 or less for "low")."""
+        return sum(
+            (end == "high" and trait_scores.get(name, 0.5) >= TRAIT_HIGH)
+            or (end == "low" and trait_scores.get(name, 0.5) <= TRAIT_LOW)
+            for name, end in self.traits
+        )
 
     def render(self, slots: dict[str, Phrase]) -> str | None:
         return render_text(self.text, slots, self.language)

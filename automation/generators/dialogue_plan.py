@@ -19,7 +19,7 @@ HEATED_AT = 0.6  # a line at or above this intensity is spoken in the heated reg
 TRAIT_WEIGHT = 2.5  # how strongly a trait at 0.9 or 0.1 pulls a move up or down
 DEMANDING = {"ask", "challenge", "threaten", "plead"}  # answered by the addressee, always
 UNADDRESSED = {"observe", "reflect", "share", "reveal", "decide"}  # what a monologue may do
-REPEAT_FACTOR = 0.45  # a move's weight for each time the speaker has already made it
+REPEAT_FACTOR = 0.35  # a move's weight for each time the speaker has already made it
 MOVE_INTENSITY = {"threaten": 0.15, "challenge": 0.1, "retort": 0.1, "plead": 0.05, "comfort": -0.15, "joke": -0.1, "greet": -0.05}
 
 
@@ -137,12 +137,13 @@ def choose_move(speaker: Speaker, options: dict[str, float], rng, *, made: list[
     """One of `options` (move → the beat's weight), pulled by the speaker's traits; each time
     the speaker has already made a move in this scene it comes up less, so a villain does
     not threaten line after line. `capacity(speaker, move)`, when given, is how many lines of
-    that move the writer has for the speaker: a move it has run out of is not chosen while
-    another remains."""
+    that move the writer has for the speaker: a move weighs as much more as it has lines left
+    (so two scenes of the same cast rarely say the same lines), and one it has run out of is
+    not chosen while another remains."""
     moves = sorted(options)
     weights = [options[move] * trait_pull(speaker, move) * REPEAT_FACTOR ** made.count(move) for move in moves]
     if capacity is not None:
-        left = [weight if made.count(move) < capacity(speaker, move) else 0.0 for move, weight in zip(moves, weights)]
+        left = [weight * max(0, capacity(speaker, move) - made.count(move)) for move, weight in zip(moves, weights)]
         if any(left):
             weights = left
     return rng.choices(moves, weights=weights)[0]

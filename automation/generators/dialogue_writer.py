@@ -20,6 +20,8 @@ from automation.generators.dialogue_plan import DEMANDING, Speaker, Turn
 from automation.generators.dialogue_slots import Scene, person, scene_for
 
 CONTEXT_EVERY = 4  # at least one line in this many refers to the scene's context
+SPECIFICITY = 1.7  # a frame's weight for each condition it states and the scene meets
+CONTEXT_DUE_BOOST = 4  # how much likelier a line naming the context is when none did for a while
 # What says a line when the archetype has no unused frame left for its move. A fallback
 # keeps the plan's promise: a line that demands a reply (ask, challenge, threaten, plead)
 # is replaced only by another of its kind, and a line that demands none never by one that does.
@@ -44,17 +46,26 @@ FALLBACK_MOVES = {
     "ask": ["plead"],
     "think": ["reflect"],
 }
+# Before a frame is said twice in a scene, a line that demands no reply may be any of these.
+LAST_RESORT = ["share", "observe", "reflect", "reveal", "decide"]
 DIRECTION_WORDS = {
     "en": {"thought": "inner voice, unspoken", "cut": "cut off", "nervous": "nervous"},
     "fr": {"thought": "voix intérieure", "cut": "coupé net", "nervous": "d'une voix tendue"},
 }
 
 
-def frame_capacity(language: str):
-    """How many lines of a move the writer has for a speaker (the plan's `capacity`)."""
+def frame_capacity(language: str, dialogue_type: str):
+    """How many lines of a move the writer has for a speaker in this type of dialogue (the
+    plan's `capacity`): the frames of the move that fit the speaker's traits and the type."""
 
     def capacity(speaker: Speaker, move: str) -> int:
-        return sum(frame.move == move and frame.fits(speaker.traits) for frame in catalog(language, speaker.archetype))
+        return sum(
+            frame.move == move
+            and frame.fits(speaker.traits)
+            and (not frame.types or dialogue_type in frame.types)
+            and not (frame.past and dialogue_type == "intro")
+            for frame in catalog(language, speaker.archetype)
+        )
 
     return capacity
 
@@ -165,7 +176,10 @@ def choose_frame(
     other replies the line answered allows, then the move's fallbacks; a frame already used
     in the dialogue only when nothing else can say the line."""
     frames = catalog(language, speaker.archetype)
-    moves = list(dict.fromkeys([turn.move, *replies, *FALLBACK_MOVES.get(turn.move, [])]))
+    planned = [turn.move] if not replies or turn.move in replies else []
+    moves = list(dict.fromkeys([*planned, *replies, *FALLBACK_MOVES.get(turn.move, [])]))
+    if turn.move not in DEMANDING:
+        moves += [move for move in LAST_RESORT if move not in moves]
     for allow_used in (False, True):
         for move in moves:
             options = []
@@ -178,8 +192,8 @@ def choose_frame(
                 text = frame.render(slots)
                 if text is not None:
                     options.append((frame, text, weight))
-            if move in ("ask", "answer") and topic:
-                # The question the plan asks, and an answer to it, when the archetype has one left.
+            if move == "answer" and topic:
+                # An answer to the question as it was asked, when the archetype has one left.
                 options = [option for option in options if option[0].topic == topic] or options
             if options:
                 frame, text, _ = rng.choices(options, weights=[weight for _, _, weight in options])[0]
@@ -190,8 +204,6 @@ def choose_frame(
 def _weight(frame, speaker, turn, addressee, dialogue_type, mood, may_ask, wants_context, recent_names, topic) -> float:
     """0 when the frame does not fit the line; else 2 to the number of its conditions met."""
     if not frame.fits(speaker.traits):
-        return 0
-    if frame.register and frame.register != turn.register:
         return 0
     if frame.types and dialogue_type not in frame.types:
         return 0
@@ -205,15 +217,19 @@ def _weight(frame, speaker, turn, addressee, dialogue_type, mood, may_ask, wants
         return 0
     if frame.text.rstrip().endswith("?") and turn.listener is not None and not may_ask:
         return 0  # a question put to someone who will not answer it
-    met = len(frame.traits) + bool(frame.register) + bool(frame.types) + bool(frame.to) + bool(frame.moods)
-    met += len(frame.context_slots)
+    # A trait the speaker has at the frame's end counts for the frame; one the speaker has
+    # only in the middle of the scale counts against it.
+    met = 2 * frame.marked_traits(speaker.traits) - len(frame.traits) + (frame.register == turn.register) + bool(frame.types) + bool(frame.to) + bool(frame.moods)
+    met += bool(frame.context_slots)
     if frame.topic and frame.topic == topic:
         met += 1
     if frame.move == "introduce" and "self" in frame.slots:
         met += 1
-    weight = 2.0**met
+    weight = SPECIFICITY**met
+    if frame.register and frame.register != turn.register:
+        weight *= 0.05  # a calm line said in anger reads oddly, but better than a line said twice
     if wants_context and frame.refers_to_context:
-        weight *= 6
+        weight *= CONTEXT_DUE_BOOST
     if "listener" in frame.slots and re.search(r"\{listener", frame.text):
         named = addressee is not None and any(addressee.name in text for text in recent_names)
         weight *= 0.1 if named else 0.5

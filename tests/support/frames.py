@@ -37,7 +37,8 @@ def _pattern(frame: Frame) -> re.Pattern:
         position = match.end()
     parts.append(re.escape(words(frame.text[position:])))
     body = r"\s*".join(part for part in parts if part)
-    return re.compile(r"(?:^|\s)" + body + r"$")
+    # An interjection only ever opens a line (and is short enough to end any other).
+    return re.compile((r"^" if frame.move == "interject" else r"(?:^|\s)") + body + (r"" if frame.move == "interject" else r"$"))
 
 
 @cache
@@ -46,9 +47,14 @@ def _patterns(language: str, archetype: str) -> list[tuple[Frame, re.Pattern]]:
 
 
 def frames_matching(language: str, archetype: str, line: str) -> list[Frame]:
-    """The frames of this archetype and language that could have written `line`."""
-    text = words(line)
-    return [frame for frame, pattern in _patterns(language, archetype) if pattern.search(text)]
+    """The frames of this archetype and language that could have written `line`; an
+    interjection only when the line opens with it, dash included."""
+    text, raw = words(line), line.lower().replace("’", "'")
+    return [
+        frame
+        for frame, pattern in _patterns(language, archetype)
+        if pattern.search(text) and (frame.move != "interject" or raw.startswith(frame.text.lower().replace("’", "'")))
+    ]
 
 
 def frame_of(language: str, archetype: str, line: str) -> Frame | None:

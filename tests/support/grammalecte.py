@@ -23,6 +23,6 @@ def grammar_errors(lines: list[str]) -> list[str]:
         for error in paragraph["lGrammarErrors"]:
             errors.append(f"{text!r}: {error['sMessage']} ({error['sRuleId']})")
         for error in paragraph["lSpellingErrors"]:
-            if error["sValue"].lower() not in NAMES:
+            if error["sValue"].lower().rstrip("0123456789") not in NAMES:
                 errors.append(f"{text!r}: spelling of {error['sValue']!r}")
     return errors
