@@ -145,19 +145,22 @@ def is_question(line):
 
 
 def statement_with_question_mark(line, names):
+    """The line's last sentence ends in "?" and no clause of it (split at , : ; —) opens
+    with a question word, an auxiliary or a French inversion: "It is beautiful?"."""
     sentence = last_sentence(line["dialogue"])
     if not sentence.rstrip().endswith("?"):
         return False
-    tokens = [w for w in words(sentence) if w not in {n.lower() for n in names}]
-    if not tokens:
-        return False
-    if any(t in QUESTION_OPENERS for t in tokens[:3]):
-        return False
-    if re.search(r"\w-(tu|vous|il|elle|on|nous|ils|elles|je)\b", sentence.lower()) or "est-ce" in sentence.lower():
+    lowered = sentence.lower().replace("’", "'")
+    if re.search(r"\w-(tu|vous|il|elle|on|nous|ils|elles|je|t-il|t-elle)\b", lowered) or "est-ce" in lowered:
         return False
     # A short tag question ("..., no?", "..., right?", "..., hein ?") is a real question.
-    if re.search(r"\b(no|right|eh|yes|non|hein|n'est-ce pas|d'accord|oui)\s*[?]\s*$", sentence.lower()):
+    if re.search(r"\b(no|right|eh|yes|non|hein|n'est-ce pas|d'accord|oui)\s*[?]\s*$", lowered):
         return False
+    skip = {n.lower() for n in names} | {"so", "and", "but", "then", "well", "oh", "alors", "et", "mais", "bon", "donc"}
+    for clause in re.split(r"[,:;—]", lowered):
+        tokens = [w for w in words(clause) if w not in skip]
+        if tokens and (tokens[0] in QUESTION_OPENERS or tokens[0].split("'")[0] in QUESTION_OPENERS):
+            return False
     return True
 
 

@@ -1,32 +1,12 @@
-"""How bench.dialogue_quality calls the built-in writer (the writer before moves and frames:
-an archetype's templates per beat, English only)."""
+"""How bench.dialogue_quality calls the built-in writer: the generator's own plan and writer,
+as a dialogue job runs them, without the database."""
 import random
 
 from automation.catalog import archetype_voices
-from automation.generators import dialogue_writer
+from automation.generators.dialogue_frames import catalog
 from automation.generators.dialogue_plan import plan_dialogue, speaker_from_params
-
-_used: list[str] = []
-_expand = dialogue_writer.Voice.expand
-
-
-def _recording_expand(self, text, register):
-    _used.append(text.replace(" #tag#", ""))
-    return _expand(self, text, register)
-
-
-_line = dialogue_writer.Voice.line
-_frames: list[str] = []
-
-
-def _recording_line(self, beat, register, slots, said):
-    text = _line(self, beat, register, slots, said)
-    _frames.append(f"{self.archetype}:{beat}:{_used[-1]}")
-    return text
-
-
-dialogue_writer.Voice.expand = _recording_expand
-dialogue_writer.Voice.line = _recording_line
+from automation.generators.dialogue_slots import LANGUAGES
+from automation.generators.dialogue_writer import frame_capacity, write_dialogue
 
 
 def archetypes():
@@ -34,23 +14,30 @@ def archetypes():
 
 
 def languages_supported(language):
-    return language == "en"
+    return language in LANGUAGES
 
 
 def generate(params, seed):
     speakers = [speaker_from_params(c) for c in params["characters"]]
     rng = random.Random(seed)
     context = params.get("context") or {}
-    turns = plan_dialogue(speakers, dialogue_type=params["dialogue_type"], template=params.get("template", "linear"),
-                          num_lines=params["num_lines"], mood=context.get("mood") or "neutral", rng=rng)
-    del _frames[:]
-    lines = dialogue_writer.write_dialogue(speakers=speakers, turns=turns, context=context,
-                                           dialogue_type=params["dialogue_type"], rng=rng)["lines"]
-    for line, turn, frame in zip(lines, turns, _frames):
-        line["frame"] = frame
-        line["addressee"] = speakers[turn.listener].character_id if turn.listener is not None and not turn.is_thought else ""
-    return lines
+    language = params.get("language", "en")
+    turns = plan_dialogue(
+        speakers,
+        dialogue_type=params["dialogue_type"],
+        template=params.get("template", "linear"),
+        num_lines=params["num_lines"],
+        mood=context.get("mood") or "neutral",
+        rng=rng,
+        capacity=frame_capacity(language, params["dialogue_type"]),
+    )
+    return write_dialogue(
+        speakers=speakers, turns=turns, context=context, dialogue_type=params["dialogue_type"], rng=rng, language=language
+    )["lines"]
 
 
 def distinct_frames():
-    return {a: {"en": sum(len(t) for m, t in v["moves"].items() if m != "interject"), "fr": 0} for a, v in archetype_voices().items()}
+    return {
+        archetype: {language: sum(f.move != "interject" for f in catalog(language, archetype)) for language in LANGUAGES}
+        for archetype in archetypes()
+    }
