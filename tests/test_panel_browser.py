@@ -94,10 +94,54 @@ def test_generate_a_dialogue_and_read_it_as_a_script(page):
     lines.first.wait_for()
     assert lines.count() == 6
     speakers = {lines.nth(i).locator(".speaker").inner_text() for i in range(6)}
-    assert speakers == {"Héros:", "Méchant:"}
+    assert speakers == {"Héros (to Méchant):", "Méchant (to Héros):"}
     assert lines.first.locator(".emotion").count() == 1
     page.locator("#dialogue-history li").first.wait_for()
     screenshot(page, "panel-dialogue")
+
+
+def test_the_dialogue_form_labels_each_character_and_sends_traits_pronouns_and_language(page):
+    from automation.models import GenerationJob
+
+    page.click("button[data-tab=dialogue]")
+    page.wait_for_function("document.querySelectorAll('#dialogue-characters .character-row').length === 2")
+    first = page.locator("#dialogue-characters .character-row").first
+    for label in ("Character id", "Name", "Archetype", "Pronouns"):
+        assert first.get_by_label(label, exact=True).is_visible(), label
+    assert page.locator("#dialogue-form [name=language]").input_value() == "en"
+    assert page.locator("#dialogue-form [name=provider]").input_value() == "builtin"
+    first.locator("summary").click()
+    first.locator("[name=trait-courage]").fill("0.1")
+    first.get_by_label("Pronouns").select_option("she")
+    page.select_option("#dialogue-form [name=language]", "fr")
+    page.fill("#dialogue-form [name=num_lines]", "6")
+    page.click("#dialogue-form button[type=submit]")
+    page.locator("#dialogue-result .script li").first.wait_for()
+    job = GenerationJob.objects.get()
+    hero = job.params["characters"][0]
+    assert hero["personality_traits"] == {"courage": 0.1} and hero["pronouns"] == "she"
+    assert job.params["language"] == "fr" and job.result["language"] == "fr"
+    screenshot(page, "panel-dialogue-french")
+
+
+def test_the_provider_select_starts_on_the_server_s_default_and_saved_characters_can_be_added(page, settings, owner):
+    from automation.models import Character
+
+    Character.objects.create(owner=owner, character_id="lyra", name="Lyra", archetype="mentor", pronouns="she",
+                             personality_traits={"patience": 0.2})  # fmt: skip
+    settings.STORYCORE_TEXT_PROVIDER = "llm"
+    settings.STORYCORE_DEFAULT_LANGUAGE = "fr"
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    page.click("button[data-tab=dialogue]")
+    page.wait_for_function("document.querySelectorAll('#saved-characters option').length === 2")
+    assert page.locator("#dialogue-form [name=provider]").input_value() == "llm"
+    assert page.locator("#dialogue-form [name=language]").input_value() == "fr"
+    page.select_option("#saved-characters", "lyra")
+    row = page.locator("#dialogue-characters .character-row").nth(2)
+    assert row.get_by_label("Name").input_value() == "Lyra"
+    assert row.get_by_label("Pronouns").input_value() == "she"
+    assert row.locator("[name=trait-patience]").input_value() == "0.2"
 
 
 def test_enhance_a_prompt_and_copy_it(page):

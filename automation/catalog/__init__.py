@@ -27,7 +27,8 @@ def dialogue_catalog() -> dict[str, Any]:
 
 
 def archetype_voices() -> dict[str, Any]:
-    """Each archetype's own voice: rules, lines per beat, emotions, gestures, delivery."""
+    """Each archetype: its label, its summary (what the llm provider is told) and its temperament
+    (default traits). Its lines are its frames (dialogue_frames)."""
     return load("voices")
 
 

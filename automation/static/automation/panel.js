@@ -55,7 +55,7 @@ const vocabularies = {};
 
 function optionList(value) {
   if (!Array.isArray(value)) return [];
-  return value.map(item => typeof item === "string" ? { name: item, label: item } : { name: item.name ?? item.value ?? item.id, label: item.label ?? item.name ?? item.value });
+  return value.map(item => typeof item === "string" ? { name: item, label: item } : { name: item.name ?? item.code ?? item.value ?? item.id, label: item.label ?? item.name ?? item.value, isDefault: item.default === true });
 }
 
 function fillSelects() {
@@ -65,6 +65,9 @@ function fillSelects() {
     select.replaceChildren();
     if (select.dataset.optional) select.append(el("option", { value: "", text: "—" }));
     for (const item of items) select.append(el("option", { value: item.name, text: item.label || item.name }));
+    // A vocabulary that names the server's default (providers, languages) starts on it.
+    const preset = items.find(item => item.isDefault);
+    if (preset) select.value = preset.name;
   }
   // Sensible first choices, matching the original examples.
   setValue("#dialogue-form [name=dialogue_type]", "conflict");
@@ -95,8 +98,9 @@ async function loadVocabularies() {
   vocabularies.grid = grid.data || {};
   vocabularies.prompt = prompt.data || {};
   fillSelects();
-  addCharacterRow("hero_001", "Héros", "hero");
-  addCharacterRow("villain_001", "Méchant", "villain");
+  addCharacterRow({ character_id: "hero_001", name: "Héros", archetype: "hero" });
+  addCharacterRow({ character_id: "villain_001", name: "Méchant", archetype: "villain" });
+  loadSavedCharacters();
 }
 
 // --- Following a job ----------------------------------------------------------------------
@@ -175,24 +179,77 @@ function copyButton(text) {
 
 // --- Dialogue -----------------------------------------------------------------------------
 
-function addCharacterRow(id = "", name = "", archetype = "") {
+// The traits the sliders offer: the ones that most change what the built-in writer says.
+const SLIDER_TRAITS = ["courage", "temper", "patience", "honesty", "humility", "cunning", "compassion", "anxiety"];
+
+function labelled(text, control) {
+  // The visible text names the control (a select's own options would otherwise join its name).
+  control.setAttribute("aria-label", text);
+  return el("label", { class: "field" }, el("span", { text }), control);
+}
+
+function addCharacterRow(character = {}) {
   const archetypes = optionList(vocabularies.dialogue.archetypes);
-  const select = el("select", { name: "archetype", "aria-label": "Archetype" });
-  for (const item of archetypes) select.append(el("option", { value: item.name, text: item.label }));
-  if (archetype) select.value = archetype;
+  const archetype = el("select", { name: "archetype" });
+  for (const item of archetypes) archetype.append(el("option", { value: item.name, text: item.label }));
+  if (character.archetype) archetype.value = character.archetype;
+  const pronouns = el("select", { name: "pronouns" }, el("option", { value: "", text: "unknown" }));
+  for (const value of vocabularies.dialogue.pronouns || []) pronouns.append(el("option", { value, text: value }));
+  pronouns.value = character.pronouns || "";
+  // A trait is sent only once its slider is moved: untouched, the archetype's temperament holds.
+  const traits = el("details", { class: "traits" }, el("summary", { text: "Personality" }));
+  for (const trait of SLIDER_TRAITS) {
+    const given = (character.personality_traits || {})[trait];
+    const output = el("output", { text: given === undefined ? "default" : String(given) });
+    const slider = el("input", { type: "range", min: "0", max: "1", step: "0.1", name: `trait-${trait}`, value: given ?? 0.5 });
+    if (given !== undefined) slider.dataset.touched = "true";
+    slider.addEventListener("input", () => { slider.dataset.touched = "true"; output.textContent = slider.value; });
+    traits.append(el("label", { class: "trait" }, el("span", { text: trait }), slider, output));
+  }
   const row = el("div", { class: "character-row" },
-    el("input", { name: "character_id", placeholder: "character id", value: id, "aria-label": "Character id", required: "", pattern: "[A-Za-z0-9_-]+" }),
-    el("input", { name: "name", placeholder: "name", value: name, "aria-label": "Name", required: "" }),
-    select,
-    el("button", { type: "button", class: "secondary", text: "Remove", onclick: () => row.remove() }));
+    labelled("Character id", el("input", { name: "character_id", value: character.character_id || "", required: "", pattern: "[A-Za-z0-9_-]+" })),
+    labelled("Name", el("input", { name: "name", value: character.name || "", required: "" })),
+    labelled("Archetype", archetype),
+    labelled("Pronouns", pronouns),
+    el("button", { type: "button", class: "secondary", text: "Remove", onclick: () => row.remove() }),
+    traits);
   document.getElementById("dialogue-characters").append(row);
+}
+
+function characterFromRow(row) {
+  const character = {
+    character_id: row.querySelector("[name=character_id]").value,
+    name: row.querySelector("[name=name]").value,
+    archetype: row.querySelector("[name=archetype]").value,
+  };
+  const pronouns = row.querySelector("[name=pronouns]").value;
+  if (pronouns) character.pronouns = pronouns;
+  const traits = {};
+  for (const slider of row.querySelectorAll("input[type=range][data-touched]")) traits[slider.name.slice(6)] = Number(slider.value);
+  if (Object.keys(traits).length) character.personality_traits = traits;
+  return character;
+}
+
+async function loadSavedCharacters() {
+  const response = await api("characters/?page_size=100");
+  const select = document.getElementById("saved-characters");
+  const saved = response.ok ? response.data.results || [] : [];
+  select.replaceChildren(el("option", { value: "", text: saved.length ? "—" : "none yet" }));
+  for (const character of saved) select.append(el("option", { value: character.character_id, text: `${character.name} (${character.archetype})` }));
+  select.onchange = () => {
+    const character = saved.find(c => c.character_id === select.value);
+    if (character) addCharacterRow(character);
+    select.value = "";
+  };
 }
 
 function renderDialogue(result, container) {
   const list = el("ol", { class: "script" });
   for (const line of result.lines || []) {
     const text = el("span", { class: line.is_thought ? "thought" : "line", text: line.is_thought ? `(${line.dialogue})` : line.dialogue });
-    list.append(el("li", {}, el("span", { class: "speaker", text: `${line.character_name}:` }), text,
+    const addressee = (result.characters || []).find(c => c.character_id === line.addressee);
+    const speaker = addressee ? `${line.character_name} (to ${addressee.name}):` : `${line.character_name}:`;
+    list.append(el("li", {}, el("span", { class: "speaker", text: speaker }), text,
       line.emotion ? el("span", { class: "emotion", text: `[${line.emotion}]` }) : null));
   }
   container.replaceChildren(el("h3", { text: result.title || "Dialogue" }), list);
@@ -347,11 +404,7 @@ document.addEventListener("DOMContentLoaded", async () => {
     event.preventDefault();
     const form = event.target;
     const values = formValues(form);
-    const characters = [...form.querySelectorAll(".character-row")].map(row => ({
-      character_id: row.querySelector("[name=character_id]").value,
-      name: row.querySelector("[name=name]").value,
-      archetype: row.querySelector("[name=archetype]").value,
-    }));
+    const characters = [...form.querySelectorAll(".character-row")].map(characterFromRow);
     const context = {};
     for (const key of ["location", "time_of_day", "situation", "weather", "mood"]) if (key in values) { context[key] = values[key]; delete values[key]; }
     submitJob(form, "dialogue/generate", { ...values, characters, context }, document.getElementById("dialogue-job"), job => {
