@@ -1,6 +1,7 @@
 """The built-in writer's frame catalog, file by file: enough frames for every move, context
 and traits, no tics, nothing the request did not give, and every frame grammatical once
-expanded with every kind of slot value (French checked by Grammalecte). docs/dialogue-frames.md
+expanded with every kind of slot value (French checked by Grammalecte). docs/dialogue.md
+("Frames: how one is written, tagged and added")
 is the rulebook these tests hold the files to."""
 import itertools
 import re
