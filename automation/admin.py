@@ -188,7 +188,7 @@ class CharacterGridAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(Character)
 class CharacterAdmin(admin.ModelAdmin):
-    list_display = ["character_id", "name", "archetype", "role", "owner", "updated_at"]
+    list_display = ["character_id", "name", "archetype", "role", "pronouns", "owner", "updated_at"]
     list_filter = ["archetype", "role"]
     search_fields = ["character_id", "name", "owner__username"]
     list_select_related = ["owner"]
@@ -198,19 +198,19 @@ class DialogueLineInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = DialogueLine
     extra = 0
     can_delete = False
-    fields = ["order", "character_name", "text", "emotion", "is_thought", "gesture", "voice_direction", "beat"]
+    fields = ["order", "character_name", "addressee_key", "move", "text", "emotion", "is_thought", "gesture", "voice_direction", "beat"]
     readonly_fields = fields
 
 
 @admin.register(Dialogue)
 class DialogueAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["title", "dialogue_type", "template", "mood", "provider", "owner", "created_at"]
-    list_filter = ["dialogue_type", "template", "mood", "provider", "created_at"]
+    list_display = ["title", "dialogue_type", "template", "mood", "language", "provider", "owner", "created_at"]
+    list_filter = ["dialogue_type", "template", "mood", "language", "provider", "created_at"]
     search_fields = ["title", "scene_id", "owner__username", "lines__text"]
     list_select_related = ["owner"]
     date_hierarchy = "created_at"
     inlines = [DialogueLineInline]
-    fields = ["scene_id", "title", "owner", "job", "dialogue_type", "template", "mood", "seed", "provider", "context_view", "characters_view", "created_at"]
+    fields = ["scene_id", "title", "owner", "job", "dialogue_type", "template", "mood", "language", "seed", "provider", "context_view", "characters_view", "created_at"]
     readonly_fields = fields
 
     @admin.display(description="context")

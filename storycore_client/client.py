@@ -104,7 +104,7 @@ class StoryCoreClient:
         """Create a dialogue job and (by default) return the dialogue.
 
         Fields as in the API (`characters`, `context`, `dialogue_type`, `template`,
-        `num_lines`, `title`, `seed`, `provider`, `max_retries`), snake_case or the original
+        `num_lines`, `language`, `title`, `seed`, `provider`, `max_retries`), snake_case or the original
         camelCase (`dialogueType`, `numLines`), as a dict, keywords, or both. Client options:
         `wait` (True: up to `wait_timeout`; seconds; False: return the job at once),
         `on_progress(job)` called as the job moves, `idempotency_key` (default: a new uuid4).
