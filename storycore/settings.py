@@ -182,6 +182,10 @@ STORYCORE_LLM_API_KEY = envstr("STORYCORE_LLM_API_KEY")
 STORYCORE_LLM_TIMEOUT = envfloat("STORYCORE_LLM_TIMEOUT", 120.0, minimum=0.1)
 STORYCORE_COMFYUI_URL = envstr("STORYCORE_COMFYUI_URL", "http://127.0.0.1:8188")
 STORYCORE_COMFYUI_CHECKPOINT = envstr("STORYCORE_COMFYUI_CHECKPOINT", "sd_xl_base_1.0.safetensors")
+# The model family prompts are sized and tuned for (`sd15`, `sdxl`): the default checkpoint's.
+STORYCORE_MODEL_FAMILY = envchoice(
+    "STORYCORE_MODEL_FAMILY", "sdxl" if "xl" in STORYCORE_COMFYUI_CHECKPOINT.lower() else "sd15", ("sd15", "sdxl")
+)
 STORYCORE_COMFYUI_TIMEOUT = envfloat("STORYCORE_COMFYUI_TIMEOUT", 300.0, minimum=0.1)
 STORYCORE_COMFYUI_WORKFLOW = envstr("STORYCORE_COMFYUI_WORKFLOW")
 

@@ -61,7 +61,7 @@ def test_it_accepts_snake_case_and_fills_defaults(db, owner_client):
     assert params["character_name"] == "mage-7"
     assert params["grid_size"] == "3x3"
     assert params["outfits"] == ["casual"]
-    assert (params["width"], params["height"]) == (768, 768)  # the "standard" quality's size
+    assert (params["width"], params["height"]) == (1024, 1024)  # the default family's (SDXL) square size
     grid = run_job(response.data["job_id"]).result
     assert grid["provider"] == "builtin"
     assert grid["total_panels"] == 9

@@ -33,19 +33,25 @@ def test_the_catalog_has_at_least_sixty_complete_styles():
         assert split_tags(style["negative"]), name
 
 
-def test_every_vocabulary_entry_has_tags():
+# The defaults (no lighting asked, a neutral mood, a draft) add nothing; every other entry adds tags.
+ADDS_NOTHING = {("lighting", "auto"), ("moods", "neutral"), ("quality", "draft")}
+
+
+def test_every_vocabulary_entry_has_tags_but_the_defaults():
     for kind in ("lighting", "moods", "camera", "quality"):
         for name, entry in CATALOG[kind].items():
-            assert entry["label"] and entry["tags"], (kind, name)
+            assert entry["label"], (kind, name)
+            assert bool(entry["tags"]) is ((kind, name) not in ADDS_NOTHING), (kind, name)
             assert all(tag.strip() for tag in entry["tags"]), (kind, name)
 
 
-def test_every_quality_level_suggests_comfyui_settings():
-    for name, entry in CATALOG["quality"].items():
-        settings = entry["settings"]
-        assert settings["steps"] > 0 and settings["cfg"] > 0, name
-        assert settings["width"] % 64 == 0 and settings["height"] % 64 == 0, name
-        assert settings["sampler"], name
+def test_every_model_family_suggests_comfyui_settings_for_every_quality_level():
+    for family, entry in CATALOG["model_families"].items():
+        assert set(entry["quality"]) == set(CATALOG["quality"]), family
+        for name, settings in entry["quality"].items():
+            assert settings["steps"] > 0 and settings["cfg"] > 0 and settings["sampler"] and settings["scheduler"], (family, name)
+        for orientation, (width, height) in entry["sizes"].items():
+            assert width % 64 == 0 and height % 64 == 0, (family, orientation)
 
 
 def test_every_catalog_style_renders(db, owner_client):

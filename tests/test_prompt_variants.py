@@ -48,7 +48,7 @@ def test_each_variant_is_enhanced(db, owner_client):
         assert "fantasy art" in variant["enhanced_prompt"]
         assert "dramatic lighting" in variant["enhanced_prompt"]
         assert variant["negative_prompt"]
-        assert variant["settings"] == prompt_catalog()["quality"]["high"]["settings"]
+        assert variant["settings"]["steps"] == prompt_catalog()["model_families"]["sdxl"]["quality"]["high"]["steps"]
     assert [v["seed"] for v in variants] == [5, 6, 7]
     # The top level keeps the single-prompt shape, for the first variant.
     for key in ("enhanced_prompt", "negative_prompt", "style_tags", "lighting_tags", "mood_tags", "quality_tags"):

@@ -14,6 +14,7 @@ from automation.api.serializers import GenerationJobSerializer
 from automation.api.shared_fields import SharedFields
 from automation.catalog import grid_catalog, prompt_catalog
 from automation.generators.grid import PROVIDERS, grid_as_dict
+from automation.generators.prompt import image_size
 from automation.models import CharacterGrid, GridPanel
 
 CHARACTER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
@@ -106,9 +107,9 @@ class GridGenerateSerializer(SharedFields, AliasedInputMixin, StrictFieldsMixin,
         for name in ("outfits", "poses", "expressions", "camera_angles"):
             attrs.setdefault(name, list(defaults[name]))
         attrs.setdefault("character_name", attrs["character_id"])
-        sampler = prompt_catalog()["quality"][attrs["quality"]].get("settings", {})
-        attrs.setdefault("width", int(sampler.get("width", 512)))
-        attrs.setdefault("height", int(sampler.get("height", 512)))
+        width, height = image_size(quality=attrs["quality"], orientation="square")
+        attrs.setdefault("width", width)
+        attrs.setdefault("height", height)
         if attrs.get("seed") is None:
             attrs.pop("seed", None)
         # No default seed or provider here: a seed picked at random would make a replayed

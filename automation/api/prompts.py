@@ -48,10 +48,25 @@ class PromptEnhanceSerializer(AliasedInputMixin, StrictFieldsMixin, JobOptionsMi
         default="realistic",
         help_text="A catalog style or one of your styles / a global style (GET prompt/styles).",
     )
-    lighting = VocabularyField(choices=list(prompt_catalog()["lighting"]), default="natural")
+    lighting = VocabularyField(choices=list(prompt_catalog()["lighting"]), default="auto", help_text="auto adds no lighting tag.")
     mood = VocabularyField(choices=sorted(prompt_catalog()["moods"]), default="neutral")
     quality = VocabularyField(choices=list(prompt_catalog()["quality"]), default="standard")
     camera = VocabularyField(choices=list(prompt_catalog()["camera"]), required=False, help_text="Camera angle, shot or lens.")
+    detail = VocabularyField(
+        choices=list(prompt_catalog()["details"]),
+        default="standard",
+        help_text="How many CLIP tokens the enhancer may add: low 15, standard 30, high 50.",
+    )
+    model_family = VocabularyField(
+        choices=list(prompt_catalog()["model_families"]),
+        required=False,
+        help_text="sd15 or sdxl: the sizes, steps, cfg and sampler suggested; default STORYCORE_MODEL_FAMILY.",
+    )
+    orientation = VocabularyField(
+        choices=list(prompt_catalog()["orientations"]),
+        required=False,
+        help_text="square, portrait or landscape; default: what the subject suggests.",
+    )
     add_negative = serializers.BooleanField(default=True, help_text="Include the style's and quality's negative prompt.")
     add_style_tags = serializers.BooleanField(default=True, help_text="Wrap the prompt in the style's template.")
     variants = serializers.IntegerField(

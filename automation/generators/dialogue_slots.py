@@ -144,6 +144,11 @@ def _without_determiner(value: str) -> str:
     return value
 
 
+def singular(word: str) -> str:
+    """The singular of an English noun ("lights" → "light"); other words as they are."""
+    return _inflect().singular_noun(word) or word
+
+
 def _english_plural(phrase: str) -> bool:
     head = re.findall(r"[A-Za-z']+", phrase)
     if not head:

@@ -1,15 +1,18 @@
 """Prompt enhancement: base prompt + style, lighting, mood, camera and quality -> an
 enhanced prompt and a negative prompt for ComfyUI / Stable Diffusion, with variants."""
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
 from automation.catalog import prompt_catalog
 from automation.exceptions import PermanentError
 from automation.generators import Generator, JobContext, register, runs_text_in_process, text_provider
-from automation.generators.prompt_tags import keys, split_tags, unique
+from automation.generators.clip_tokens import WINDOW, count_tokens
+from automation.generators.prompt_tags import content_words, forbids, keys, split_tags, tag_key, unique
 from automation.generators.prompt_variants import SEED_MAX, TemplateError, expand, new_seed
 from automation.models.prompts import PROMPT_PLACEHOLDER
 from automation.providers import llm
@@ -36,6 +39,16 @@ def _style_parts(template: str, base_prompt: str) -> tuple[list[str], str, list[
     return segments[:at], segments[at].replace(PROMPT_PLACEHOLDER, base_prompt), segments[at + 1 :]
 
 
+# Which added tags survive a tight budget, most important first: the style's own tags
+# before the base prompt, then the first tag of each choice the request made, then the rest.
+RANK = {"style_before": 0, "lighting_first": 1, "mood_first": 2, "camera_first": 3, "style_after": 4,
+        "details": 5, "lighting": 6, "mood": 7, "camera": 8, "quality": 9}  # fmt: skip
+WINDOW_WARNING = (
+    "The prompt is {count} CLIP tokens, past the 75 a text encoder reads at once: ComfyUI and "
+    "Automatic1111 split it into windows and the later one weighs less. Shorten the base prompt or lower `detail`."
+)
+
+
 def enhance(
     *,
     base_prompt: str,
@@ -48,12 +61,16 @@ def enhance(
     add_style_tags: bool = True,
     owner=None,
     details: list[str] = (),
+    detail: str = "standard",
+    model_family: str | None = None,
+    orientation: str | None = None,
 ) -> dict[str, Any]:
     """Enhance one base prompt (taken verbatim; no {a|b} expansion here).
 
-    `style` may name a user style visible to `owner`. Added tags are deduplicated in a
-    stable order against each other and against the base prompt's own tags; an unknown
-    name raises PermanentError listing the allowed values."""
+    `style` may name a user style visible to `owner`. Added tags are kept within the
+    `detail` level's budget of CLIP tokens, the least important dropped first; a tag that
+    repeats a word of a more important one, or that the negative prompt forbids, is not
+    added. An unknown name raises PermanentError listing the allowed values."""
     from automation.prompt_styles import find_style, style_names_for
 
     style_def = find_style(name=style, owner=owner)
@@ -64,42 +81,96 @@ def enhance(
     mood_entry = _vocabulary_entry("moods", mood)
     quality_entry = _vocabulary_entry("quality", quality)
     camera_entry = _vocabulary_entry("camera", camera) if camera else {"tags": []}
+    budget = _vocabulary_entry("details", detail)["tokens"]
+    family = model_family or settings.STORYCORE_MODEL_FAMILY
+    family_entry = _vocabulary_entry("model_families", family)
 
     subject = base_prompt.strip()
-    used = keys(split_tags(subject))
     before, after = [], []
     if add_style_tags:
         before, subject, after = _style_parts(style_def.template, subject)
-        before = unique(before, exclude=used)
-        after = unique(after, exclude=used | keys(before))
-    style_tags = before + after
-    used |= keys(style_tags)
-
-    added = {}
-    for kind, entry in (("camera", camera_entry), ("lighting", lighting_entry), ("mood", mood_entry), ("quality", quality_entry)):
-        added[kind] = unique(entry["tags"], exclude=used)
-        used |= keys(added[kind])
-
     negative = []
     if add_negative:
-        negative = unique(split_tags(style_def.negative) + split_tags(quality_entry["negative"]))
+        # The style's own tags win over the quality level's generic negative: a long exposure
+        # asks for motion blur, so "blurry" is not forbidden there.
+        quality_negative = [tag for tag in split_tags(quality_entry["negative"]) if not any(forbids(tag, own) for own in before + after)]
+        negative = unique(split_tags(style_def.negative) + quality_negative)
 
-    # Details (from the LLM) describe the subject, so they follow it, deduplicated like tags.
-    detail_tags = unique(list(details), exclude=used)
-    used |= keys(detail_tags)
-    parts = before + [subject] + detail_tags + after + added["camera"] + added["lighting"] + added["mood"] + added["quality"]
+    candidates = [(RANK["style_before"], "style", tag) for tag in before]
+    candidates += [(RANK["style_after"] + 0.01 * i, "style", tag) for i, tag in enumerate(after)]
+    candidates += [(RANK["details"] + 0.01 * i, "detail", tag) for i, tag in enumerate(details)]
+    for kind, entry in (("camera", camera_entry), ("lighting", lighting_entry), ("mood", mood_entry)):
+        for i, tag in enumerate(entry["tags"]):
+            candidates.append((RANK[f"{kind}_first"] if i == 0 else RANK[kind] + 0.01 * i, kind, tag))
+    candidates += [(RANK["quality"] + 0.01 * i, "quality", tag) for i, tag in enumerate(quality_entry["tags"])]
+
+    base_tokens = count_tokens(base_prompt.strip())
+    # A template's words around the base prompt ("a photo of {prompt}") come out of the budget too.
+    kept = _within_budget(sorted(candidates), subject=subject, negative=negative, budget=budget - (count_tokens(subject) - base_tokens))
+    chosen = {kind: [tag for rank, tag_kind, tag in kept if tag_kind == kind] for kind in ("style", "detail", "camera", "lighting", "mood", "quality")}
+    kept_style = set(chosen["style"])
+    before_kept = [tag for tag in before if tag in kept_style]
+    after_kept = [tag for tag in after if tag in kept_style]
+    parts = before_kept + [subject] + chosen["detail"] + after_kept + chosen["camera"] + chosen["lighting"] + chosen["mood"] + chosen["quality"]
+    enhanced = ", ".join(parts)
+    token_count = count_tokens(enhanced)
+    width, height = image_size(quality=quality, orientation=orientation or _orientation_of(base_prompt), model_family=family)
     return {
         "original_prompt": base_prompt,
-        "enhanced_prompt": ", ".join(parts),
+        "enhanced_prompt": enhanced,
         "negative_prompt": ", ".join(negative),
-        "style_tags": style_tags,
-        "lighting_tags": added["lighting"],
-        "mood_tags": added["mood"],
-        "quality_tags": added["quality"],
-        "camera_tags": added["camera"],
-        "detail_tags": detail_tags,
-        "settings": dict(quality_entry["settings"]),
+        "style_tags": before_kept + after_kept,
+        "lighting_tags": chosen["lighting"],
+        "mood_tags": chosen["mood"],
+        "quality_tags": chosen["quality"],
+        "camera_tags": chosen["camera"],
+        "detail_tags": chosen["detail"],
+        "token_count": token_count,
+        "tokens_added": token_count - base_tokens,
+        "warnings": [WINDOW_WARNING.format(count=token_count)] if token_count > WINDOW else [],
+        "model_family": family,
+        "orientation": orientation or _orientation_of(base_prompt),
+        "settings": {**family_entry["quality"][quality], "width": width, "height": height},
     }
+
+
+def _within_budget(candidates, *, subject: str, negative: list[str], budget: int) -> list[tuple[float, str, str]]:
+    """The candidates (rank, kind, tag), most important first, that fit `budget` tokens and
+    say something new: not a repeat of the subject or of a kept tag, no word shared with a
+    kept tag, nothing the negative prompt forbids."""
+    taken_keys = keys(split_tags(subject))
+    taken_words = set().union(*(content_words(tag) for tag in split_tags(subject)))
+    kept, spent = [], 0
+    for rank, kind, tag in candidates:
+        words = content_words(tag)
+        if tag_key(tag) in taken_keys or words & taken_words or any(forbids(no, tag) for no in negative):
+            continue
+        cost = count_tokens(tag) + 1  # and its comma
+        if spent + cost > budget:
+            continue
+        kept.append((rank, kind, tag))
+        spent += cost
+        taken_keys.add(tag_key(tag))
+        taken_words |= words
+    return kept
+
+
+def _orientation_of(base_prompt: str) -> str:
+    """Portrait for a figure, landscape for a place, else square: what the subject suggests."""
+    text = base_prompt.lower()
+    for name in ("portrait", "landscape"):
+        if any(re.search(rf"\b{re.escape(word)}\b", text) for word in prompt_catalog()["orientations"][name]["words"]):
+            return name
+    return "square"
+
+
+def image_size(*, quality: str, orientation: str, model_family: str | None = None) -> tuple[int, int]:
+    """A size the model family was trained at, in this orientation; cinematic frames wide
+    whatever the subject, unless the request asks for portrait."""
+    sizes = prompt_catalog()["model_families"][model_family or settings.STORYCORE_MODEL_FAMILY]["sizes"]
+    name = "wide" if quality == "cinematic" and orientation != "portrait" else orientation
+    width, height = sizes[name]
+    return width, height
 
 
 DETAILS_SCHEMA = {
@@ -160,6 +231,7 @@ def enhance_request(*, params: dict[str, Any], owner=None, checkpoint=None) -> d
         raise PermanentError(str(exc)) from exc
 
     options = {key: params[key] for key in ("style", "lighting", "mood", "quality")}
+    options.update({key: params[key] for key in ("detail", "model_family", "orientation") if params.get(key)})
     options.update(camera=params.get("camera"), add_negative=params.get("add_negative", True),
                    add_style_tags=params.get("add_style_tags", True))
     results = []

@@ -59,3 +59,36 @@ def unique(tags: list[str], *, exclude: set[str] | frozenset[str] = frozenset())
 
 def keys(tags: list[str]) -> set[str]:
     return {tag_key(tag) for tag in tags}
+
+
+# Words that say nothing of what a tag asks for ("a", "of"; "shot" and "view" only say it is a framing).
+FUNCTION_WORDS = {"a", "an", "the", "of", "and", "in", "on", "with", "to", "at", "by", "for", "from", "into", "over", "shot", "view"}
+
+
+def content_words(tag: str) -> set[str]:
+    """A tag's words that carry its meaning, each as its root: "neon lights" and "neon
+    lighting" share "neon", "motion blur" and "blurry" share "blur"."""
+    return {word_root(word) for word in re.findall(r"[a-z0-9]+", tag_key(tag)) if word not in FUNCTION_WORDS}
+
+
+def forbids(negative_tag: str, tag: str) -> bool:
+    """Whether a negative prompt's tag forbids a positive tag: every word of the negative
+    one is in the positive one ("blurry" forbids "silky motion blur", "natural" forbids
+    "natural lighting"; "low detail" does not forbid "intricate details")."""
+    words = content_words(negative_tag)
+    return bool(words) and words <= content_words(tag)
+
+
+def word_root(word: str) -> str:
+    """The word without its plural (inflect) or its adjective ending: "details", "detailed" →
+    "detail"; "blurry" → "blur"; "noisy", "noise" → "nois"."""
+    from automation.generators.dialogue_slots import singular
+
+    root = singular(word)
+    for ending in ("ed", "y", "e"):
+        if len(root) > len(ending) + 3 and root.endswith(ending):
+            root = root[: -len(ending)]
+            if ending == "y" and root[-1] == root[-2]:
+                root = root[:-1]  # blurry → blurr → blur
+            break
+    return root

@@ -10,12 +10,15 @@ from functools import cache
 from pathlib import Path
 
 from django.conf import settings
+from dynamicprompts.enums import SamplingMethod
 from dynamicprompts.generators import RandomPromptGenerator
+from dynamicprompts.sampling_context import SamplingContext
 from dynamicprompts.wildcards import WildcardManager
 
 SEED_MAX = 2**32 - 1
-# Draw this many candidates per wanted variant when looking for distinct ones.
+# Draw this many candidates per wanted variant when checking a template expands to something.
 DRAWS_PER_VARIANT = 10
+CYCLE_STARTS = 64  # the seed starts the cycles at one of this many points
 EMPTY_EXPANSION = "The prompt expands to nothing; give it some text outside the {a|b} choices."
 WILDCARD = re.compile(r"__([^_\s](?:[^\s]*?[^_\s])?)__")
 
@@ -76,14 +79,17 @@ def new_seed() -> int:
 
 
 def expand(text: str, *, count: int, seed: int) -> list[str]:
-    """`count` expansions of `text`, distinct as long as the template allows, in a stable
-    order for a given seed. A template with fewer distinct expansions than asked repeats
-    them in the same order."""
+    """`count` expansions of `text`: every `{a|b|c}` choice and wildcard cycles through its
+    values (dynamicprompts' cyclical sampling), so each gives a different value before any
+    repeats; the seed chooses where the cycles start. A template with fewer expansions than
+    asked repeats them in the same order."""
     if not is_dynamic(text):
         return [text] * count
-    generator = RandomPromptGenerator(wildcard_manager=wildcard_manager(), seed=seed)
-    draws = generator.generate(text, count * DRAWS_PER_VARIANT)
-    distinct = list(dict.fromkeys(draw.strip() for draw in draws if draw.strip()))
-    if not distinct:
+    start = seed % CYCLE_STARTS
+    context = SamplingContext(
+        default_sampling_method=SamplingMethod.CYCLICAL, wildcard_manager=wildcard_manager(), rand=random.Random(seed)
+    )
+    draws = [str(prompt).strip() for prompt in context.sample_prompts(text, start + count)][start:]
+    if not any(draws):
         raise TemplateError(EMPTY_EXPANSION)
-    return [distinct[i % len(distinct)] for i in range(count)]
+    return draws
