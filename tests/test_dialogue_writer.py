@@ -8,7 +8,7 @@ import pytest
 
 from automation.catalog import archetype_voices, dialogue_catalog
 from automation.generators.dialogue_plan import DEMANDING
-from automation.generators.dialogue_slots import CONTEXT_SLOTS, scene_for
+from automation.generators.dialogue_slots import scene_for
 from tests.support.frames import STOPWORDS, frame_of, frames_matching, words
 from tests.support.grammalecte import grammar_errors
 from tests.support.jobs import run_job
