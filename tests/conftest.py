@@ -77,6 +77,20 @@ def servers(tmp_path):
 
 
 @pytest.fixture
+def llm_server(settings):
+    """A real local OpenAI-compatible server (tests/support/openai_server.py), and the settings pointing at it."""
+    from tests.support.openai_server import OpenAIServer
+
+    server = OpenAIServer()
+    settings.STORYCORE_LLM_URL = server.url
+    settings.STORYCORE_LLM_MODEL = "llama3.1"
+    settings.STORYCORE_LLM_API_KEY = ""
+    settings.STORYCORE_LLM_TIMEOUT = 5.0
+    yield server
+    server.close()
+
+
+@pytest.fixture
 def media(settings, tmp_path):
     """A media folder of this test's own, shared with the workers it starts."""
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -7,16 +7,14 @@ import pytest
 from django.utils import timezone
 
 from automation.models import Dialogue, GenerationJob
+from tests.support.dialogues import ORIGINAL_EXAMPLE
 from tests.support.jobs import run_job
-from tests.support.openai_server import Answer, OpenAIServer, written_dialogue
+from tests.support.openai_server import Answer, written_dialogue
 
 URL = "/api/automation/dialogue/generate"
 SCENE = {
-    "characters": [
-        {"character_id": "hero_001", "name": "Héros", "archetype": "hero"},
-        {"character_id": "villain_001", "name": "Méchant", "archetype": "villain"},
-    ],
-    "context": {"location": "Château ancien", "time_of_day": "night", "situation": "combat", "mood": "tense"},
+    "characters": ORIGINAL_EXAMPLE["characters"],
+    "context": ORIGINAL_EXAMPLE["context"],
     "dialogue_type": "conflict",
     "num_lines": 10,
     "provider": "llm",
@@ -25,14 +23,8 @@ SCENE = {
 
 
 @pytest.fixture
-def server(settings):
-    server = OpenAIServer()
-    settings.STORYCORE_LLM_URL = server.url
-    settings.STORYCORE_LLM_MODEL = "llama3.1"
-    settings.STORYCORE_LLM_API_KEY = ""
-    settings.STORYCORE_LLM_TIMEOUT = 5.0
-    yield server
-    server.close()
+def server(llm_server):
+    return llm_server
 
 
 def submit(client, **changes):

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from automation.models import Dialogue, GenerationJob
 from tests.support.jobs import run_job
-from tests.support.openai_server import Answer, OpenAIServer, written_dialogue
+from tests.support.openai_server import Answer, written_dialogue
 from tests.support.ports import free_port
 
 URL = "/api/automation/dialogue/generate"
@@ -26,14 +26,8 @@ ORIGINAL_EXAMPLE = {
 
 
 @pytest.fixture
-def server(settings):
-    server = OpenAIServer()
-    settings.STORYCORE_LLM_URL = server.url
-    settings.STORYCORE_LLM_MODEL = "llama3.1"
-    settings.STORYCORE_LLM_API_KEY = ""
-    settings.STORYCORE_LLM_TIMEOUT = 5.0
-    yield server
-    server.close()
+def server(llm_server):
+    return llm_server
 
 
 def submit(client, payload=ORIGINAL_EXAMPLE, **changes):
