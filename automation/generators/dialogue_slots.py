@@ -23,12 +23,10 @@ noun ("Château ancien": château, masculine).
 """
 import re
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
-import inflect
-
 from automation.catalog import lexicon
+from automation.generators.english import is_plural
 
 LANGUAGES = ("en", "fr")
 CONTEXT_SLOTS = ("place", "time", "weather", "situation")
@@ -37,11 +35,6 @@ VOWEL = re.compile(r"^[aeiouyàâäéèêëîïôöùûüœæh]", re.IGNORECASE)
 FR_ARTICLES = {"le ": ("m", False), "la ": ("f", False), "l'": (None, False), "l’": (None, False), "les ": (None, True),
                "un ": ("m", False), "une ": ("f", False), "des ": (None, True)}
 EN_DETERMINERS = ("the ", "a ", "an ", "this ", "that ", "these ", "those ", "my ", "our ", "your ", "their ", "his ", "her ")
-
-
-@cache
-def _inflect() -> inflect.engine:
-    return inflect.engine()
 
 
 @dataclass(frozen=True)
@@ -144,11 +137,6 @@ def _without_determiner(value: str) -> str:
     return value
 
 
-def singular(word: str) -> str:
-    """The singular of an English noun ("lights" → "light"); other words as they are."""
-    return _inflect().singular_noun(word) or word
-
-
 def _english_plural(phrase: str) -> bool:
     head = re.findall(r"[A-Za-z']+", phrase)
     if not head:
@@ -156,7 +144,7 @@ def _english_plural(phrase: str) -> bool:
     word = head[-1].lower()
     if word in ("news", "series", "species", "glass", "grass", "class", "chess"):
         return False
-    return bool(_inflect().singular_noun(word))
+    return is_plural(word)
 
 
 # French -------------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ the catalog's `dramatic lighting` and the catalog's copy is not added again.
 """
 import re
 
+from automation.generators.english import singular
+
 OPENERS = {"(": ")", "[": "]", "{": "}", "<": ">"}
 CLOSERS = set(OPENERS.values())
 WEIGHT_SUFFIX = re.compile(r":\s*-?\d+(?:\.\d+)?\s*$")
@@ -82,8 +84,6 @@ def forbids(negative_tag: str, tag: str) -> bool:
 def word_root(word: str) -> str:
     """The word without its plural (inflect) or its adjective ending: "details", "detailed" →
     "detail"; "blurry" → "blur"; "noisy", "noise" → "nois"."""
-    from automation.generators.dialogue_slots import singular
-
     root = singular(word)
     for ending in ("ed", "y", "e"):
         if len(root) > len(ending) + 3 and root.endswith(ending):
