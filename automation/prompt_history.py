@@ -10,7 +10,7 @@ from automation.models import PromptEnhancement
 
 def prompt_history_for(user) -> QuerySet[PromptEnhancement]:
     """Enhancements the user may see, newest first: their own, or everyone's for staff
-    (DESIGN.md: staff see all). Deleting stays limited to one's own."""
+    (staff see all: README, "HTTP API"). Deleting stays limited to one's own."""
     history = PromptEnhancement.objects.select_related("job").order_by("-created_at", "-id")
     return history if user.is_staff else history.filter(owner=user)
 

@@ -169,7 +169,7 @@ STORYCORE_REDISPATCH_AFTER = envint("STORYCORE_REDISPATCH_AFTER", 300, minimum=5
 STORYCORE_WORKER_BATCH = envint("STORYCORE_WORKER_BATCH", 100, minimum=1)
 STORYCORE_RETENTION_DAYS = envint("STORYCORE_RETENTION_DAYS", 30, minimum=1)
 STORYCORE_CLEANUP_BATCH_SIZE = envint("STORYCORE_CLEANUP_BATCH_SIZE", 500, minimum=1)
-STORYCORE_MAX_WAIT = 30  # seconds, the ceiling of ?wait=N (DESIGN.md)
+STORYCORE_MAX_WAIT = 30  # seconds, the ceiling of ?wait=N (README, "HTTP API")
 
 # --- Providers --------------------------------------------------------------------------
 STORYCORE_TEXT_PROVIDER = envchoice("STORYCORE_TEXT_PROVIDER", "builtin", ("builtin", "llm"))

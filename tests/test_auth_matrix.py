@@ -1,4 +1,4 @@
-"""Every API operation × anonymous / owner / another user / staff, as DESIGN.md says:
+"""Every API operation × anonymous / owner / another user / staff, as the README says:
 401 without credentials (health and the docs are public), 2xx for the owner, 404 for
 another user's object (and nothing of the owner's in another user's lists), 2xx for staff.
 The operations come from the schema generator, which walks the URLconf, so a new endpoint

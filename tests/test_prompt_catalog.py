@@ -9,7 +9,7 @@ STYLES_URL = "/api/automation/prompt/styles"
 CATALOG = prompt_catalog()
 BASE = "a lone traveler crossing a bridge"
 
-# DESIGN.md's minimum vocabularies.
+# The vocabularies the README promises at least.
 MINIMUM = {
     "styles": "realistic anime fantasy science_fiction oil_painting watercolor photographic cyberpunk gothic minimalist",
     "lighting": "cinematic natural dramatic soft hard rim volumetric neon golden_hour blue_hour",

@@ -20,7 +20,7 @@ UUID = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-f
 
 
 class OptionalSlashRouter(SimpleRouter):
-    """DESIGN.md and the original client write paths without a trailing slash
+    """The API table and the original client write paths without a trailing slash
     (`jobs/{job_id}/retry`); both spellings route, and reverse() gives the slashless one."""
 
     def __init__(self):

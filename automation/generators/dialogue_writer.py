@@ -84,7 +84,7 @@ def write_dialogue(
     language: str = "en",
     title: str = "",
 ) -> dict[str, Any]:
-    """Write every planned turn; returns {"title", "lines"} in the DESIGN.md line shape
+    """Write every planned turn; returns {"title", "lines"} in the API's line shape (docs/dialogue.md)
     (plus each line's `frame` id, which the caller does not store)."""
     scene = scene_for(context, language)
     people = [person(speaker.name, speaker.pronouns, language) for speaker in speakers]

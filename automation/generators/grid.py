@@ -181,7 +181,7 @@ class GridArtifact:
 
 
 def grid_as_dict(grid, panels, *, absolute: Callable[[str], str] = lambda path: path) -> dict[str, Any]:
-    """The grid as the API and the job result show it (DESIGN.md's grid shape)."""
+    """The grid as the API and the job result show it (docs/grid.md's grid shape)."""
     return {
         "bundle_id": str(grid.bundle_id),
         "character_id": grid.character_id,
