@@ -23,17 +23,17 @@ compared on the same script:
 - Grammalecte's grammar errors on 2,000 generated French lines (when grammalecte-cli is
   installed).
 """
-import argparse
 import json
 import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections import Counter
 
 import django
+
+from bench.figures import report
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 django.setup()
@@ -359,17 +359,5 @@ def count_grammar_errors(lines):
     return errors, examples
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json", help="also write the figures to this file")
-    args = parser.parse_args()
-    out = figures()
-    text = json.dumps(out, ensure_ascii=False, indent=2)
-    print(text)
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            f.write(text + "\n")
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    report(figures, __doc__.splitlines()[0])

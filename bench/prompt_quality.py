@@ -19,15 +19,14 @@ tokenizer (automation/generators/clip_tokens.py):
 - variants: distinct colours among `variants: 3` of "a {red|blue|golden} dragon in
   __fantasy/race__ land", 20 seeds.
 """
-import argparse
-import json
 import os
 import random
 import re
 import statistics
-import sys
 
 import django
+
+from bench.figures import report
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 django.setup()
@@ -137,16 +136,5 @@ def figures():
     }
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json", help="also write the figures to this file")
-    args = parser.parse_args()
-    text = json.dumps(figures(), indent=2)
-    print(text)
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            f.write(text + "\n")
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    report(figures, __doc__.splitlines()[0])
